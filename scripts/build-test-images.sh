@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Build the local images the integration tests use. No registry is reachable, so each image is
+# `FROM scratch` plus Debian's static busybox (sh, httpd, nc, wget, nslookup …).
+# Images are tagged with TEST_IMAGE_VERSION; bump it when an image's content changes.
+set -euo pipefail
+TEST_IMAGE_VERSION=1
+say() { echo "[build-test-images] $*" >&2; }
+
+build() { # name dockerfile-body
+  local tag="wheelhouse-test/$1:$TEST_IMAGE_VERSION"
+  if docker image inspect "$tag" >/dev/null 2>&1; then
+    say "$tag is present"
+    return
+  fi
+  local ctx
+  ctx=$(mktemp -d)
+  cp /bin/busybox "$ctx/busybox"
+  printf '%s\n' "$2" >"$ctx/Dockerfile"
+  say "building $tag"
+  if ! docker build -q -t "$tag" --label "wheelhouse.test-image=$1" --label "wheelhouse.test-image.version=$TEST_IMAGE_VERSION" "$ctx" >"$ctx/build.log" 2>&1; then
+    cat "$ctx/build.log" >&2; rm -rf "$ctx"; say "building $tag failed"; exit 1
+  fi
+  rm -rf "$ctx"
+}
+
+build busybox 'FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "mkdir", "-p", "/usr/bin", "/sbin", "/usr/sbin", "/tmp", "/etc", "/root", "/var/www"]
+RUN ["/bin/busybox", "--install", "-s"]
+RUN echo "root:x:0:0:root:/root:/bin/sh" > /etc/passwd && echo "nobody:x:65534:65534:nobody:/:/bin/sh" >> /etc/passwd && echo "root:x:0:" > /etc/group && chmod 1777 /tmp
+ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin
+CMD ["sh"]'
+
+echo "$TEST_IMAGE_VERSION"

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# `npm test`: type-check, unit tests, then bring up a Docker engine (see ensure-docker.sh), build
+# the local test images and run the integration tests against the real engine.
+# Ends with one summary line "tests: N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=$(mktemp -d)
+status=0
+
+step() { echo; echo "=== $* ==="; }
+
+step "typecheck (tsc)"
+npx tsc -p . || status=1
+
+step "unit tests"
+npx vitest run --project unit --reporter=default --reporter=json --outputFile.json="$out/unit.json" || status=1
+
+step "Docker engine"
+if bash scripts/ensure-docker.sh && TEST_IMAGE_VERSION=$(bash scripts/build-test-images.sh); then
+  export TEST_IMAGE_VERSION
+  step "integration tests (real Docker)"
+  npx vitest run --project integration --passWithNoTests --reporter=default --reporter=json --outputFile.json="$out/integration.json" || status=1
+else
+  echo "No Docker engine: the integration tests cannot run. Install Docker (Debian: apt-get install docker.io) and start it." >&2
+  status=1
+fi
+
+node -e '
+  const fs = require("fs");
+  let p = 0, f = 0, s = 0;
+  for (const name of ["unit", "integration"]) {
+    const file = process.argv[1] + "/" + name + ".json";
+    if (!fs.existsSync(file)) continue;
+    const r = JSON.parse(fs.readFileSync(file, "utf8"));
+    p += r.numPassedTests; f += r.numFailedTests; s += r.numPendingTests + (r.numTodoTests || 0);
+  }
+  console.log("");
+  console.log(`tests: ${p} passed, ${f} failed, ${s} skipped`);
+' "$out"
+rm -rf "$out"
+exit $status
