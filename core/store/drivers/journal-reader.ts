@@ -10,7 +10,7 @@
  *    and the byte offset. Nothing is changed on disk in that case.
  */
 import { crc32 } from 'node:zlib';
-import { StoreError } from '../store.ts';
+import { StoreError, type StoredValue } from '../store.ts';
 
 export interface JournalRecord {
   r: number;
@@ -18,8 +18,8 @@ export interface JournalRecord {
   b: number;
   t: 'c' | 'u' | 'd';
   k: string;
-  /** The value's JSON text (create/update). */
-  v?: string;
+  /** The value (create/update). */
+  v?: StoredValue;
   /** 1-based line number and byte offset in the file, for messages. */
   line: number;
   offset: number;
@@ -83,7 +83,7 @@ function decodeLine(buf: Buffer, start: number, end: number, line: number): Jour
   const rec: JournalRecord = { r: r as number, b: b as number, t, k, line, offset: start };
   if (t !== 'd') {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'missing value';
-    rec.v = JSON.stringify(v);
+    rec.v = v as StoredValue;
   }
   return rec;
 }

@@ -54,7 +54,7 @@ const TYPE_CODE = { ADDED: 'c', MODIFIED: 'u', DELETED: 'd' } as const;
 
 export function encodeRecord(m: Mutation, batch: number): string {
   let payload = `{"r":${m.revision},"b":${batch},"t":"${TYPE_CODE[m.type]}","k":${JSON.stringify(m.key)}`;
-  payload += m.type === 'DELETED' ? '}' : `,"v":${m.entry.json}}`;
+  payload += m.type === 'DELETED' ? '}' : `,"v":${JSON.stringify(m.entry.value)}}`;
   return `${crc32(payload).toString(16).padStart(8, '0')} ${payload}\n`;
 }
 

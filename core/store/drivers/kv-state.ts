@@ -4,16 +4,18 @@
  * StoreError). Drivers differ only in what happens between planning a mutation and applying it
  * (the memory driver applies at once; the lowdb driver first makes it durable).
  *
- * Values are kept as their JSON text: copying in is `JSON.stringify`, copying out is
- * `JSON.parse`, so no caller ever holds a reference into the store, and the lowdb driver writes
- * the same text to its journal and snapshot without serializing again.
+ * Values are copied in with JSON semantics (`jsonCopy`: what a round trip through JSON text
+ * would give, so memory and lowdb agree on e.g. Dates and undefined fields) and copied out with
+ * `clonePlain`; no caller ever holds a reference into the store. Stored values are never mutated.
  */
 import { StoreError, type KeyValue, type StoredValue, type WatchEvent, type WatchEventType } from '../store.ts';
+import { clonePlain, jsonCopy } from './json-copy.ts';
 import { SortedKeys } from './sorted-keys.ts';
 
 /** One stored version of a key. Never mutated once built; safe to share between state, history and snapshots. */
 export interface Entry {
-  readonly json: string;
+  /** Plain JSON data owned by the store: never handed out, never mutated. */
+  readonly value: StoredValue;
   readonly createRevision: number;
   readonly modRevision: number;
 }
@@ -30,18 +32,20 @@ export interface Mutation {
 /** Where planning looks a key up: the committed state, or the state including writes not yet durable. */
 export type Lookup = (key: string) => Entry | undefined;
 
-export function encodeValue(key: string, value: StoredValue): string {
+/** The store's own copy of a value given to create/update. */
+export function copyIn(key: string, value: StoredValue): StoredValue {
   if (typeof key !== 'string' || key === '') throw new TypeError('store key must be a non-empty string');
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+  const copy = value === null || typeof value !== 'object' || Array.isArray(value) ? undefined : jsonCopy(value);
+  if (copy === null || typeof copy !== 'object' || Array.isArray(copy)) {
     throw new TypeError(`store value for ${key} must be a JSON object`);
   }
-  return JSON.stringify(value);
+  return copy as StoredValue;
 }
 
 export function toKeyValue(key: string, entry: Entry): KeyValue {
   return {
     key,
-    value: JSON.parse(entry.json) as StoredValue,
+    value: clonePlain(entry.value),
     createRevision: entry.createRevision,
     modRevision: entry.modRevision,
   };
@@ -53,14 +57,14 @@ export function toWatchEvent(m: Mutation): WatchEvent {
   return ev;
 }
 
-export function planCreate(lookup: Lookup, key: string, json: string, revision: number): Mutation {
+export function planCreate(lookup: Lookup, key: string, value: StoredValue, revision: number): Mutation {
   if (lookup(key)) throw new StoreError('AlreadyExists', `key ${key} already exists`, key);
-  return { type: 'ADDED', key, revision, entry: { json, createRevision: revision, modRevision: revision } };
+  return { type: 'ADDED', key, revision, entry: { value, createRevision: revision, modRevision: revision } };
 }
 
-export function planUpdate(lookup: Lookup, key: string, json: string, expectedRevision: number, revision: number): Mutation {
+export function planUpdate(lookup: Lookup, key: string, value: StoredValue, expectedRevision: number, revision: number): Mutation {
   const prev = existing(lookup, key, expectedRevision, 'update');
-  return { type: 'MODIFIED', key, revision, entry: { json, createRevision: prev.createRevision, modRevision: revision }, prev };
+  return { type: 'MODIFIED', key, revision, entry: { value, createRevision: prev.createRevision, modRevision: revision }, prev };
 }
 
 export function planDelete(lookup: Lookup, key: string, expectedRevision: number, revision: number): Mutation {

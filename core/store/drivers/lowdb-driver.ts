@@ -47,10 +47,8 @@ export interface LowdbStoreOptions extends MemoryStoreOptions {
 
 const FOLD_RETRY_MS = 30_000;
 
-export async function openLowdbStore(path: string, opts: LowdbStoreOptions = {}): Promise<LowdbStore> {
-  const store = new LowdbStore(resolve(path), opts);
-  await store.load();
-  return store;
+export function openLowdbStore(path: string, opts: LowdbStoreOptions = {}): Promise<LowdbStore> {
+  return LowdbStore.open(resolve(path), opts);
 }
 
 export class LowdbStore extends MemoryStore {
@@ -67,7 +65,13 @@ export class LowdbStore extends MemoryStore {
   private foldBlockedUntil = 0;
   private closed: Promise<void> | null = null;
 
-  constructor(
+  static async open(path: string, opts: LowdbStoreOptions = {}): Promise<LowdbStore> {
+    const store = new LowdbStore(path, opts);
+    await store.load();
+    return store;
+  }
+
+  private constructor(
     readonly path: string,
     private readonly opts: LowdbStoreOptions = {},
   ) {
@@ -78,8 +82,8 @@ export class LowdbStore extends MemoryStore {
     this.oldPath = `${path}.journal.old`;
   }
 
-  /** Rebuild the state from disk and open the journal. Called once, by openLowdbStore. */
-  async load(): Promise<void> {
+  /** Rebuild the state from disk and open the journal. */
+  private async load(): Promise<void> {
     await fsp.mkdir(dirname(this.path), { recursive: true });
     this.lock = await acquireStoreLock(this.path);
     try {

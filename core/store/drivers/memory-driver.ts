@@ -16,7 +16,7 @@ import {
   type Watcher,
   type WatchEvent,
 } from '../store.ts';
-import { encodeValue, KvState, planCreate, planDelete, planUpdate, toKeyValue, type Entry, type Mutation } from './kv-state.ts';
+import { copyIn, KvState, planCreate, planDelete, planUpdate, toKeyValue, type Entry, type Mutation } from './kv-state.ts';
 import { WatchHub, type HistoryOptions } from './watch-hub.ts';
 
 export type MemoryStoreOptions = HistoryOptions;
@@ -55,14 +55,14 @@ export class MemoryStore implements Store {
 
   async create(key: string, value: StoredValue): Promise<KeyValue> {
     this.assertOpen('create');
-    const m = planCreate(this.latest, key, encodeValue(key, value), this.nextRevision());
+    const m = planCreate(this.latest, key, copyIn(key, value), this.nextRevision());
     await this.commit(m);
     return toKeyValue(key, m.entry);
   }
 
   async update(key: string, value: StoredValue, expectedRevision: number): Promise<KeyValue> {
     this.assertOpen('update');
-    const m = planUpdate(this.latest, key, encodeValue(key, value), expectedRevision, this.nextRevision());
+    const m = planUpdate(this.latest, key, copyIn(key, value), expectedRevision, this.nextRevision());
     await this.commit(m);
     return toKeyValue(key, m.entry);
   }

@@ -241,7 +241,7 @@ describe('lowdb driver: durability', () => {
     await s.create('/a', {});
     await s.create('/b', {});
     await s.close(); // snapshot at revision 2, empty journal
-    const m: Mutation = { type: 'ADDED', key: '/c', revision: 5, entry: { json: '{}', createRevision: 5, modRevision: 5 } };
+    const m: Mutation = { type: 'ADDED', key: '/c', revision: 5, entry: { value: {}, createRevision: 5, modRevision: 5 } };
     await fsp.writeFile(path + '.journal', encodeRecord(m, 5));
     const before = await filesOf(path);
     const err = await openError(path);
@@ -254,7 +254,7 @@ describe('lowdb driver: durability', () => {
     const path = newPath();
     const s = await openAt(path);
     await s.close();
-    const m: Mutation = { type: 'MODIFIED', key: '/ghost', revision: 1, entry: { json: '{}', createRevision: 1, modRevision: 1 } };
+    const m: Mutation = { type: 'MODIFIED', key: '/ghost', revision: 1, entry: { value: {}, createRevision: 1, modRevision: 1 } };
     await fsp.writeFile(path + '.journal', encodeRecord(m, 1));
     const err = await openError(path);
     expect(err.code).toBe('Corrupt');
@@ -329,7 +329,7 @@ describe('lowdb driver: folding', () => {
     await again.close();
 
     // 2. new snapshot in place, .journal.old not yet removed: its records are all <= 9, skipped
-    const m = (r: number): Mutation => ({ type: 'ADDED', key: `/k/${r}`, revision: r, entry: { json: `{"i":${r}}`, createRevision: r, modRevision: r } });
+    const m = (r: number): Mutation => ({ type: 'ADDED', key: `/k/${r}`, revision: r, entry: { value: { i: r }, createRevision: r, modRevision: r } });
     await fsp.writeFile(afterFold + '.journal.old', [6, 7, 8, 9].map((r) => encodeRecord(m(r), 6)).join(''));
     await fsp.writeFile(afterFold + '.journal', encodeRecord(m(10), 10));
     await fsp.writeFile(join(afterFold, '..', '.store.json.tmp'), '{"half a snap');

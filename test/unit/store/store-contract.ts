@@ -169,6 +169,15 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       expect((await s.get('/v')).value).toEqual({ spec: { replicas: 1, tags: ['a'] } });
     });
 
+    it('stores values with JSON semantics', async () => {
+      const s = await fresh();
+      const kv = await s.create('/j', { d: new Date(0), u: undefined, n: Number.NaN, a: [undefined, 1], f: () => 1 } as never);
+      const want = { d: '1970-01-01T00:00:00.000Z', n: null, a: [null, 1] };
+      expect(kv.value).toEqual(want);
+      expect((await s.get('/j')).value).toStrictEqual(want);
+      await expect(s.create('/bad', [] as never)).rejects.toThrow(TypeError);
+    });
+
     it('watch from 0 delivers later changes in order, with prev states', async () => {
       const s = await fresh();
       const before = await s.create('/w/a', { v: 0 });
