@@ -13,11 +13,14 @@ export type * as rbac from 'kubernetes-types/rbac/v1.js';
 export type * as coordination from 'kubernetes-types/coordination/v1.js';
 export type * as scheduling from 'kubernetes-types/scheduling/v1.js';
 
+/** ObjectMeta with the server-set fields writable: the API layer is what sets them. */
+export type Meta = { -readonly [K in keyof ObjectMeta]: ObjectMeta[K] };
+
 /** Any stored object: apiVersion, kind, metadata and whatever the kind carries. */
 export interface KubeObject {
   apiVersion: string;
   kind: string;
-  metadata: ObjectMeta;
+  metadata: Meta;
   spec?: any;
   status?: any;
   [field: string]: unknown;
