@@ -129,7 +129,9 @@ function parse(input: string, file: string, decoded: boolean): ParsedDocument[] 
     throw new ImportError([{ ...fileProblem(file, `binary data: ${what}; manifests must be UTF-8 text`), ...lineCol(text, bad) }]);
   }
   if (text.charCodeAt(0) === 0xfeff) text = ` ${text.slice(1)}`; // keep offsets: a BOM reads as one space
-  const deep = scanNesting(text, MAX_DEPTH);
+  // The scan's limit is generous (it guards against pathological input, not normal depth, and
+  // must not trip on brackets it misreads); the exact MAX_DEPTH check runs on the parsed value.
+  const deep = scanNesting(text, 10 * MAX_DEPTH);
   if (deep >= 0) {
     throw new ImportError([{ ...fileProblem(file, `nesting deeper than ${MAX_DEPTH} levels`), ...lineCol(text, deep) }]);
   }
@@ -149,6 +151,7 @@ function parseDocuments(text: string, file: string): ParsedDocument[] {
     prettyErrors: false, // the pretty printer can exhaust memory on pathological input
     uniqueKeys: false, // yaml's check is quadratic in the size of a mapping; duplicateKeys() is linear
     customTags: yaml11Tags,
+    logLevel: 'error', // no process warnings: every problem is reported as an ImportProblem
   });
   const problems: ImportProblem[] = [];
   const out: ParsedDocument[] = [];
@@ -166,9 +169,9 @@ function parseDocuments(text: string, file: string): ParsedDocument[] {
     }
     const root = doc.contents as YamlNode | null;
     if (!root) return;
-    const dups = duplicateKeys(root);
-    if (dups.length) {
-      for (const d of dups) at(d.offset, `duplicate key ${JSON.stringify(d.key)} (keys of a mapping must be unique)`);
+    const keyProblems = badKeys(root);
+    if (keyProblems.length) {
+      for (const k of keyProblems) at(k.offset, k.message);
       return;
     }
     const start = root.range?.[0] ?? doc.range[0];
@@ -357,9 +360,12 @@ function findPair(doc: Document, map: YAMLMap, segs: Segment[], i: number, depth
   return undefined;
 }
 
-/** Keys that occur twice in one mapping (as JSON sees them: `1` and "1" collide); merge keys excepted. */
-function duplicateKeys(root: YamlNode): { offset: number; key: string }[] {
-  const out: { offset: number; key: string }[] = [];
+/**
+ * Keys that occur twice in one mapping (as JSON sees them: `1` and "1" collide; merge keys
+ * excepted), and keys that are not scalars (JSON has no `? [a, b]: c`).
+ */
+function badKeys(root: YamlNode): { offset: number; message: string }[] {
+  const out: { offset: number; message: string }[] = [];
   const stack: unknown[] = [root];
   while (stack.length) {
     const node = stack.pop();
@@ -369,8 +375,10 @@ function duplicateKeys(root: YamlNode): { offset: number; key: string }[] {
         const key = pair.key as YamlNode | null;
         if (isScalar(key) && typeof key.value !== 'symbol') {
           const k = key.value === null || key.value === undefined ? '' : String(key.value);
-          if (seen.has(k)) out.push({ offset: key.range?.[0] ?? 0, key: k });
+          if (seen.has(k)) out.push({ offset: key.range?.[0] ?? 0, message: `duplicate key ${JSON.stringify(k)} (keys of a mapping must be unique)` });
           seen.add(k);
+        } else if (key && !isScalar(key)) {
+          out.push({ offset: key.range?.[0] ?? 0, message: 'a mapping key must be a string, not a sequence, mapping or alias' });
         }
         stack.push(pair.value);
       }
@@ -567,6 +575,7 @@ function scanNesting(text: string, limit: number): number {
       }
       blockIndent = -1;
     }
+    if (indent === 0 && /^(---|\.\.\.)(\s|$)/.test(text.slice(i, i + 4))) flow = 0; // a new document
     if (flow === 0) {
       let seq = 0;
       while ((text[i] === '-' || text[i] === '?') && (text[i + 1] === ' ' || text[i + 1] === '\t')) {

@@ -152,6 +152,14 @@ describe('parseManifests: problems', () => {
     expect(e.message).toBe('dup.yaml: document 1, line 8:3: duplicate key "a" (keys of a mapping must be unique)');
   });
 
+  it('rejects keys JSON cannot hold, and keys that collide once stringified', () => {
+    const p = problemsOf(() => parseManifests('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  ? [x, y]\n  : z\n  1: a\n  "1": b\n', 'k.yaml'));
+    expect(p.map((x) => `${x.line}:${x.column} ${x.message}`)).toEqual([
+      '5:5 a mapping key must be a string, not a sequence, mapping or alias',
+      '8:3 duplicate key "1" (keys of a mapping must be unique)',
+    ]);
+  });
+
   it('rejects a document that is not a mapping', () => {
     const p = problemsOf(() => parseManifests('- a\n- b\n', 's.yaml'));
     expect(p[0]!.message).toMatch(/must be a mapping.*not a sequence/);
@@ -226,7 +234,9 @@ describe('parseManifests: problems', () => {
 
   it('refuses nesting deeper than 100 levels, flow or block', () => {
     const flow = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: ${'['.repeat(150)}${']'.repeat(150)}\n`;
-    expect(errorOf(() => parseManifests(flow, 'f.yaml')).message).toMatch(/f\.yaml: line 4:\d+: nesting deeper than 100 levels/);
+    const fp = problemsOf(() => parseManifests(flow, 'f.yaml'))[0]!;
+    expect(fp).toMatchObject({ document: 1, line: 4, column: 106, message: 'nesting deeper than 100 levels' });
+    expect(fp.field).toBe(`data${'[0]'.repeat(99)}`);
     const block = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n${Array.from({ length: 120 }, (_, i) => `${' '.repeat(i + 2)}k${i}:`).join('\n')} 1\n`;
     const p = problemsOf(() => parseManifests(block, 'b.yaml'));
     expect(p[0]!.message).toBe('nesting deeper than 100 levels');
