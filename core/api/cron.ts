@@ -58,8 +58,8 @@ interface Field {
 }
 
 function parseNumber(expr: string, b: Bounds): number {
-  const named = b.names?.[expr.toLowerCase()];
-  if (named !== undefined) return named;
+  const key = expr.toLowerCase();
+  if (b.names && Object.hasOwn(b.names, key)) return b.names[key]!;
   if (!/^[+-]?\d+$/.test(expr)) throw new CronError(`failed to parse int from ${expr}: strconv.Atoi: parsing ${JSON.stringify(expr)}: invalid syntax`);
   const n = Number(expr);
   if (n < 0) throw new CronError(`negative number (${n}) not allowed: ${expr}`);
@@ -246,7 +246,7 @@ export function parseCron(spec: string): CronSchedule {
       const delay = Math.max(1000, ms - (ms % 1000));
       return new EverySchedule(spec, delay, timeZone);
     }
-    const expanded = DESCRIPTORS[rest];
+    const expanded = Object.hasOwn(DESCRIPTORS, rest) ? DESCRIPTORS[rest] : undefined;
     if (!expanded) throw new CronError(`unrecognized descriptor: ${rest}`);
     rest = expanded;
   }

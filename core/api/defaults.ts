@@ -49,12 +49,13 @@ const OBJECT_DEFAULTERS: Record<string, (obj: Obj) => void> = {
 export function applyDefaults<T extends KubeObject>(obj: T): T {
   const out = structuredClone(obj) as T & Obj;
   if (!isObj(out)) return out;
-  const spec = SPEC_DEFAULTERS[out.kind];
+  const kind = typeof out.kind === 'string' ? out.kind : '';
+  const spec = Object.hasOwn(SPEC_DEFAULTERS, kind) ? SPEC_DEFAULTERS[kind] : undefined;
   if (spec) {
     const s = child(out, 'spec');
     if (s) spec(s, out);
   }
-  OBJECT_DEFAULTERS[out.kind]?.(out);
+  if (Object.hasOwn(OBJECT_DEFAULTERS, kind)) OBJECT_DEFAULTERS[kind]!(out);
   return out;
 }
 
@@ -88,7 +89,10 @@ export function defaultObjectMeta<T extends KubeObject>(
   random?: (n: number) => number,
 ): T {
   const meta: Obj = (obj.metadata ??= {});
-  if (!meta.name && meta.generateName) meta.name = generateName(meta.generateName, random);
+  if (!meta.name && meta.generateName) {
+    meta.name = generateName(meta.generateName, random);
+    if (obj.kind === 'Namespace') (meta.labels ??= {})['kubernetes.io/metadata.name'] = meta.name;
+  }
   meta.uid = newUid();
   meta.creationTimestamp = rfc3339(now);
   if (obj.spec !== undefined) meta.generation = 1;

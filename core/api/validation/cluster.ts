@@ -65,7 +65,7 @@ export function validatePriorityClass(pc: KubeObject): Errs {
   const value = pc.value ?? 0;
   if (!isInt(value) || value < -2147483648 || value > 2147483647) errs.push(Inv('value', value, 'must be a 32-bit integer'));
   if (name.startsWith('system-')) {
-    if (SYSTEM_CLASSES[name] === undefined || SYSTEM_CLASSES[name] !== value) {
+    if (!Object.hasOwn(SYSTEM_CLASSES, name) || SYSTEM_CLASSES[name] !== value) {
       errs.push(Forbidden('metadata.name', "priority class names with 'system-' prefix are reserved for system use only"));
     }
   } else if (isInt(value) && value > HIGHEST_USER_PRIORITY) {

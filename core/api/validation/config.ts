@@ -81,7 +81,7 @@ export function validateSecret(secret: KubeObject): Errs {
     }
   } else if (type === 'kubernetes.io/basic-auth') {
     if (!keys.has('username') && !keys.has('password')) errs.push(Req('data[username]'), Req('data[password]'));
-  } else if (typeof type === 'string' && SECRET_REQUIRED_KEYS[type]) {
+  } else if (typeof type === 'string' && Object.hasOwn(SECRET_REQUIRED_KEYS, type)) {
     for (const k of SECRET_REQUIRED_KEYS[type]!) if (!keys.has(k)) errs.push(Req(`data[${k}]`));
     if (type === 'kubernetes.io/dockerconfigjson' && typeof data['.dockerconfigjson'] === 'string' && base64Size(data['.dockerconfigjson']) !== undefined) {
       try {

@@ -54,7 +54,7 @@ function validateMetric(m: any, path: string): Errs {
   const errs: Errs = [];
   if (!filled(m?.type)) return [ReqD(`${path}.type`, 'must specify a metric source type')];
   errs.push(...oneOf(`${path}.type`, m.type, METRIC_TYPES));
-  const want = SOURCE_OF[m.type];
+  const want = Object.hasOwn(SOURCE_OF, m.type) ? SOURCE_OF[m.type] : undefined;
   if (!want) return errs;
   for (const other of Object.values(SOURCE_OF)) {
     if (other !== want && has(m[other])) errs.push(Forbidden(`${path}.${other}`, 'must populate the given metric source only'));

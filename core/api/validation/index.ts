@@ -73,7 +73,7 @@ const RULES: Record<string, KindRules> = {
 /** Every problem with an object about to be created (or the new version of an update). */
 export function validateObject(obj: KubeObject): FieldError[] {
   const info = kindByName(obj?.kind);
-  const rules = RULES[obj?.kind];
+  const rules = info ? RULES[info.kind] : undefined;
   if (!info || !rules) return [];
   return [
     ...validateObjectMeta(obj.metadata, { namespaced: info.namespaced, nameFn: rules.name ?? nameIsDNSSubdomain }),
@@ -83,8 +83,9 @@ export function validateObject(obj: KubeObject): FieldError[] {
 
 /** validateObject plus what may not change from `old` (names, selectors, pod specs, cluster IPs …). */
 export function validateUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
-  const rules = RULES[obj?.kind];
-  if (!kindByName(obj?.kind) || !rules) return [];
+  const info = kindByName(obj?.kind);
+  const rules = info ? RULES[info.kind] : undefined;
+  if (!rules) return [];
   return [
     ...validateObjectMetaUpdate(obj.metadata, old.metadata),
     ...validateObject(obj),
