@@ -75,6 +75,7 @@ async function start(args: string[]): Promise<number> {
 }
 
 async function withCluster(dataDir: string | undefined, fn: (c: Cluster) => Promise<number>): Promise<number> {
+  process.env.WHEELHOUSE_LOG ??= 'warn'; // one-shot commands print results, not the cluster's log
   const cluster = await startCluster({ dataDir: dataDir ?? defaultDataDir() });
   try {
     return await fn(cluster);
