@@ -76,6 +76,8 @@ export interface Client {
   patch<T extends KubeObject = KubeObject>(ref: ObjectRef, type: PatchType, patch: unknown, opts?: WriteOptions): Promise<T>;
   /** @returns the object as deleted (or as marked for deletion when finalizers hold it). */
   delete<T extends KubeObject = KubeObject>(ref: ObjectRef, opts?: DeleteOptions): Promise<T>;
+  /** pods/binding: assign an unbound pod to a node (Conflict when already bound). */
+  bind(pod: { namespace: string; name: string }, nodeName: string, opts?: WriteOptions): Promise<void>;
   watch<T extends KubeObject = KubeObject>(
     ref: KindRef,
     opts: WatchOptions,

@@ -47,6 +47,9 @@ export class InProcessClient implements Client {
   delete<T extends KubeObject = KubeObject>(ref: ObjectRef, opts?: DeleteOptions): Promise<T> {
     return this.server.delete<T>(ref, this.user, opts);
   }
+  bind(pod: { namespace: string; name: string }, nodeName: string, opts?: WriteOptions): Promise<void> {
+    return this.server.bind(pod.namespace, pod.name, nodeName, this.user, opts);
+  }
   watch<T extends KubeObject = KubeObject>(ref: KindRef, opts: WatchOptions, onEvent: (ev: ClientWatchEvent<T>) => void): WatchHandle {
     return this.server.watch(ref, opts, onEvent as (ev: ClientWatchEvent) => void);
   }

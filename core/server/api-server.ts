@@ -211,6 +211,38 @@ export class ApiServer {
     }
   }
 
+  /**
+   * pods/binding: the scheduler's (or a user's) assignment of a pod to a node. Only an unbound
+   * pod can be bound; the pod gets `spec.nodeName` and the PodScheduled=True condition.
+   */
+  async bind(namespace: string, podName: string, nodeName: string, user: UserInfo = SYSTEM_ADMIN, opts: WriteOptions = {}): Promise<void> {
+    const info = this.kind('v1', 'Pod');
+    const target = { kind: 'Pod', group: '', name: podName };
+    if (!nodeName) throw invalid(target, [{ field: 'target.name', type: 'FieldValueRequired', message: 'Required value' }]);
+    for (let attempt = 0; ; attempt++) {
+      const kv = await this.read(info, namespace, podName);
+      const pod = toObject(kv);
+      if (pod.metadata.deletionTimestamp) throw conflict(target, 'pod is being deleted, cannot be assigned to a host', 'pods');
+      if (pod.spec?.nodeName) throw conflict(target, `pod ${podName} is already assigned to node "${pod.spec.nodeName}"`, 'pods');
+      const next = structuredClone(pod);
+      delete next.metadata.resourceVersion;
+      next.spec.nodeName = nodeName;
+      const now = this.now().toISOString().replace(/\.\d+Z$/, 'Z');
+      const conditions = (next.status?.conditions ?? []).filter((c: any) => c.type !== 'PodScheduled');
+      conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now });
+      next.status = { ...(next.status ?? {}), conditions };
+      await this.admit('UPDATE', info, next, pod, 'binding', user, opts);
+      if (opts.dryRun) return;
+      try {
+        await this.store.update(kv.key, next, kv.modRevision);
+        return;
+      } catch (e) {
+        if (isStoreError(e, 'Conflict') && attempt < MAX_CONFLICT_RETRIES) continue;
+        throw storeFailure(e);
+      }
+    }
+  }
+
   // ---- internals ---------------------------------------------------------------------------
 
   private async replace<T extends KubeObject>(input: T, subresource: '' | 'status', user: UserInfo, opts: WriteOptions): Promise<T> {

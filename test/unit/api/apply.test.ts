@@ -119,6 +119,10 @@ class FakeClient implements Client {
   watch(): never {
     throw new Error('not used by apply');
   }
+
+  bind(): never {
+    throw new Error('not used by apply');
+  }
 }
 
 function validate(obj: KubeObject): FieldError[] {

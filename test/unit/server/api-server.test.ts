@@ -277,3 +277,20 @@ describe('ApiServer', () => {
     await expectApiError(client.create(big), 'Forbidden');
   });
 });
+
+describe('ApiServer pods/binding', () => {
+  it('binds an unbound pod once, with PodScheduled=True', async () => {
+    const store = await openStore('memory:');
+    const api = new ApiServer({ store });
+    await api.bootstrap();
+    const client = new InProcessClient(api);
+    await client.create(pod('p'));
+    await client.bind({ namespace: 'default', name: 'p' }, 'node-1');
+    const bound = await client.get({ ...POD, namespace: 'default', name: 'p' });
+    expect(bound.spec.nodeName).toBe('node-1');
+    expect(bound.status.conditions).toEqual([expect.objectContaining({ type: 'PodScheduled', status: 'True' })]);
+    const e = await expectApiError(client.bind({ namespace: 'default', name: 'p' }, 'node-2'), 'Conflict');
+    expect(e.message).toContain('already assigned to node "node-1"');
+    await store.close();
+  });
+});
