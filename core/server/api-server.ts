@@ -16,7 +16,7 @@ import { validateObject, validateUpdate } from '../api/validation/index.ts';
 import { applyJsonPatch, jsonMergePatch, strategicMergePatch } from '../api/merge.ts';
 import type { DeleteOptions, KindRef, ListOptions, ObjectRef, PatchType, WatchOptions, WriteOptions } from '../client/client.ts';
 import { isStoreError, type KeyValue, type Store } from '../store/store.ts';
-import { AdmissionChain, SYSTEM_ADMIN, type Operation, type UserInfo } from './admission.ts';
+import { AdmissionChain, SYSTEM_ADMIN, type Operation, type UserInfo } from './admission/chain.ts';
 import { decodeContinue, encodeContinue } from './paging.ts';
 import { prepareForCreate, prepareForStatusUpdate, prepareForUpdate } from './object-meta.ts';
 import { compileFilter, startWatch, type ServerWatch, type WatchSink } from './watch.ts';

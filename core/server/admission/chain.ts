@@ -3,8 +3,8 @@
  * validating ones. A plugin rejects a request by throwing an ApiError (Forbidden for quota, Invalid
  * for limit-range violations …). Plugins see every write: the UI's, kubectl's and controllers'.
  */
-import type { KindInfo } from '../api/kinds.ts';
-import type { KubeObject } from '../api/types.ts';
+import type { KindInfo } from '../../api/kinds.ts';
+import type { KubeObject } from '../../api/types.ts';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE';
 
