@@ -26,12 +26,15 @@ export interface ControllerOptions {
   nodeMonitorGracePeriodSeconds: number;
   /** Node status/lease check interval of the node-lifecycle controller. */
   nodeMonitorPeriodSeconds: number;
+  /** How often every HPA is evaluated (Kubernetes: 15 s). */
+  hpaSyncPeriodSeconds: number;
 }
 
 export const DEFAULT_CONTROLLER_OPTIONS: ControllerOptions = {
   autoRollback: true,
   nodeMonitorGracePeriodSeconds: 20,
   nodeMonitorPeriodSeconds: 5,
+  hpaSyncPeriodSeconds: 15,
 };
 
 export interface Controller {
