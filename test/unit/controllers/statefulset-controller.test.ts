@@ -157,7 +157,7 @@ describe('StatefulSetController', () => {
     const set = await getSts(client, 'kv');
     const claim0 = await eventually(async () => {
       const c = await client.get({ ...PVC, namespace: 'default', name: 'www-kv-0' });
-      return c.metadata.ownerReferences?.length && c;
+      return (c.metadata.ownerReferences?.length ?? 0) > 0 && c;
     });
     expect(claim0.metadata.ownerReferences).toEqual([{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'kv', uid: set.metadata.uid }]);
 
