@@ -1,0 +1,356 @@
+/**
+ * The node agent (Wheelhouse's kubelet): one per Node, several per process, all on the local
+ * Docker engine. It registers its Node and heartbeats a Lease, runs the pods bound to it (an
+ * informer on `spec.nodeName=<node>`), reacts to the engine's events (die, oom, destroy) within
+ * milliseconds and resyncs every pod periodically as a safety net, adopts what it finds at start,
+ * samples usage, and serves logs and exec. Every Docker object it touches carries its
+ * cluster+node labels, so agents never step on each other.
+ *
+ *   const agent = new NodeAgent({ client, runtime, nodeName: 'node-1', cluster: 'dev', dataDir });
+ *   await agent.start();   … await agent.stop();   // containers keep running; adopted next start
+ *   await agent.remove();  // also removes this node's containers and its Node object
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { availableParallelism, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { parseQuantity, type ResourceList } from '../api/quantity.ts';
+import type { KubeObject } from '../api/types.ts';
+import { EventRecorder } from '../client/event-recorder.ts';
+import { Informer } from '../controllers/informer.ts';
+import { log } from '../log.ts';
+import { LABEL, type ExecSession, type LogLine } from '../runtime/runtime.ts';
+import { adopt } from './adoption.ts';
+import { Backoff } from './backoff.ts';
+import { SourceInformers, podReferences } from './config-sources.ts';
+import { ImageManager, type ImagePullState, type PullProgressEvent } from './images.ts';
+import { LogsExec, type PodExecOptions, type PodLogOptions } from './logs-exec.ts';
+import { MetricsCollector } from './metrics.ts';
+import { NodeStatusReporter } from './node-status.ts';
+import { PodSyncer } from './pod-sync.ts';
+import { PodWorkers } from './pod-workers.ts';
+import { ProbeManager } from './probes.ts';
+import { newPodState, type AgentContext, type NodeAgentOptions, type PodState, type ResolvedOptions } from './types.ts';
+import { VolumeManager } from './volumes.ts';
+import { asPod, dockerSafe, errorMessage } from './util.ts';
+import { shmUsable } from './shm.ts';
+
+export type { NodeAgentOptions } from './types.ts';
+
+export class NodeAgent {
+  readonly nodeName: string;
+  readonly cluster: string;
+  readonly network: string;
+  readonly dataDir: string;
+  readonly metrics: MetricsCollector;
+  private readonly ctx: AgentContext;
+  private readonly states = new Map<string, PodState>();
+  private readonly refs = new Map<string, Set<string>>();
+  private readonly sources: SourceInformers;
+  private readonly podInformer: Informer;
+  private readonly images: ImageManager;
+  private readonly volumes: VolumeManager;
+  private readonly probes: ProbeManager;
+  private readonly restarts: Backoff;
+  private readonly workers: PodWorkers;
+  private readonly nodeStatus: NodeStatusReporter;
+  private readonly logsExec: LogsExec;
+  private readonly metricsEnabled: boolean;
+  private cleanups: Array<() => void> = [];
+  private imageRefresh?: NodeJS.Timeout;
+  private running = false;
+
+  constructor(private readonly opts: NodeAgentOptions) {
+    this.nodeName = opts.nodeName;
+    this.cluster = opts.cluster;
+    this.network = opts.network ?? `wheelhouse-${dockerSafe(opts.cluster)}`;
+    this.dataDir = join(opts.dataDir);
+    const capacity = canonical({ cpu: String(availableParallelism()), memory: `${Math.floor(totalmem() / 1024)}Ki`, pods: '110', ...(opts.capacity ?? {}) });
+    const allocatable = canonical({ ...capacity, ...(opts.allocatable ?? {}) });
+    const resolved: ResolvedOptions = {
+      hostPortIP: opts.hostPortIP ?? '127.0.0.1',
+      leaseDurationSeconds: opts.leaseDurationSeconds ?? 40,
+      leaseRenewIntervalMs: opts.leaseRenewIntervalMs ?? 10_000,
+      nodeStatusUpdateIntervalMs: opts.nodeStatusUpdateIntervalMs ?? 10_000,
+      nodeStatusReportIntervalMs: opts.nodeStatusReportIntervalMs ?? 5 * 60_000,
+      resyncIntervalMs: opts.resyncIntervalMs ?? 10_000,
+      secretsOnTmpfs: opts.secretsOnTmpfs ?? shmUsable(),
+      clusterDNS: opts.clusterDNS ?? [],
+      clusterDomain: opts.clusterDomain ?? 'cluster.local',
+      volumeRetryMs: opts.volumeRetryMs ?? 1_000,
+    };
+    this.nodeStatus = new NodeStatusReporter({
+      client: opts.client,
+      runtime: opts.runtime,
+      nodeName: opts.nodeName,
+      dataDir: this.dataDir,
+      capacity,
+      allocatable,
+      labels: opts.labels ?? {},
+      taints: opts.taints ?? [],
+      opts: resolved,
+    });
+    this.sources = new SourceInformers(opts.client, (kind, ns, name) => this.onSourceChange(`${kind}/${ns}/${name}`));
+    this.ctx = {
+      client: opts.client,
+      runtime: opts.runtime,
+      nodeName: opts.nodeName,
+      cluster: opts.cluster,
+      network: this.network,
+      dataDir: this.dataDir,
+      recorder: new EventRecorder(opts.client, { component: 'kubelet', host: opts.nodeName }),
+      opts: resolved,
+      sources: this.sources,
+      hostIP: () => this.nodeStatus.hostIP,
+      allocatable: () => allocatable,
+    };
+    this.images = new ImageManager(this.ctx, opts.imagePullBackoff);
+    this.volumes = new VolumeManager(this.ctx);
+    this.restarts = new Backoff(opts.restartBackoff);
+    this.workers = new PodWorkers((uid) => this.syncer.sync(uid));
+    this.probes = new ProbeManager(this.ctx, (uid) => this.workers.enqueue(uid));
+    const syncer = new PodSyncer({
+      ctx: this.ctx,
+      images: this.images,
+      volumes: this.volumes,
+      probes: this.probes,
+      restarts: this.restarts,
+      states: this.states,
+      requeue: (uid, ms) => this.workers.enqueue(uid, ms),
+      forget: (uid) => this.forget(uid),
+    });
+    this.syncer = syncer;
+    this.podInformer = new Informer(opts.client, { apiVersion: 'v1', kind: 'Pod' }, { fieldSelector: `spec.nodeName=${opts.nodeName}` });
+    this.podInformer.addHandlers({
+      onAdd: (o) => this.onPod(o),
+      onUpdate: (old, o) => this.onPod(o, old),
+      onDelete: (o) => this.onPodDeleted(o),
+    });
+    this.metricsEnabled = opts.metrics !== false;
+    this.metrics = new MetricsCollector(opts.runtime, () => this.metricsTargets(), opts.metrics || {});
+    this.logsExec = new LogsExec(this.ctx, (ns, name) => this.findPod(ns, name));
+  }
+
+  private readonly syncer: PodSyncer;
+
+  /** Registers the Node, adopts what this node already runs, and starts running its pods. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    await mkdir(this.dataDir, { recursive: true });
+    const engineUp = await this.ensureNetwork();
+    await this.nodeStatus.register();
+    await Promise.all([this.sources.start(), this.podInformer.start()]);
+    if (engineUp) await this.adopt();
+    const { runtime } = this.opts;
+    this.cleanups.push(
+      runtime.events((e) => this.onRuntimeEvent(e.labels[LABEL.podUid]), {
+        types: ['container'],
+        actions: ['die', 'oom', 'destroy'],
+        cluster: this.cluster,
+        node: this.nodeName,
+      }),
+      runtime.events(() => this.scheduleImageRefresh(), { types: ['image'], actions: ['pull', 'delete', 'tag', 'untag', 'load', 'import'] }),
+      runtime.onAvailabilityChange((up, err) => this.onAvailability(up, err?.message)),
+    );
+    const resync = setInterval(() => this.resyncAll(), this.ctx.opts.resyncIntervalMs);
+    resync.unref?.();
+    this.cleanups.push(() => clearInterval(resync));
+    this.nodeStatus.start();
+    if (this.metricsEnabled) this.metrics.start();
+    this.resyncAll();
+    log.info('node agent started', { node: this.nodeName, cluster: this.cluster, pods: this.states.size });
+  }
+
+  /** Stops the agent; pods' containers keep running (a new agent adopts them). */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    for (const c of this.cleanups.splice(0)) c();
+    if (this.imageRefresh) clearTimeout(this.imageRefresh);
+    this.nodeStatus.stop();
+    this.podInformer.stop();
+    this.sources.stop();
+    this.probes.stop();
+    await this.metrics.stop();
+    await this.workers.stop();
+    await this.ctx.recorder.flush();
+    log.info('node agent stopped', { node: this.nodeName, cluster: this.cluster });
+  }
+
+  /** Stops the agent and removes this node: its containers, sandboxes, folders, Lease and Node. */
+  async remove(): Promise<void> {
+    await this.stop();
+    const { runtime } = this.opts;
+    const [sandboxes, containers] = await Promise.all([
+      runtime.listPodSandboxes({ cluster: this.cluster, node: this.nodeName }),
+      runtime.listContainers({ cluster: this.cluster, node: this.nodeName }),
+    ]);
+    await Promise.all(sandboxes.map((s) => runtime.removePodSandbox(s.id)));
+    await Promise.all(containers.map((c) => runtime.removeContainer(c.id)));
+    await rm(join(this.dataDir, 'pods'), { recursive: true, force: true });
+    await this.volumes.cleanupOrphans(() => false);
+    await this.nodeStatus.remove();
+  }
+
+  logs(namespace: string, pod: string, container: string | undefined, opts?: PodLogOptions): Promise<AsyncIterable<LogLine>> {
+    return this.logsExec.logs(namespace, pod, container, opts);
+  }
+
+  exec(namespace: string, pod: string, container: string | undefined, cmd: string[], opts?: PodExecOptions): Promise<ExecSession> {
+    return this.logsExec.exec(namespace, pod, container, cmd, opts);
+  }
+
+  /** Pull progress of every pod on this node, as it happens (bytes per layer). */
+  onPullProgress(cb: (e: PullProgressEvent) => void): () => void {
+    return this.images.onPullProgress(cb);
+  }
+
+  /** The latest pull state of a pod's images. */
+  pullProgress(namespace: string, pod: string): ImagePullState[] {
+    const s = this.findPod(namespace, pod);
+    return s ? this.images.pullProgress(s.uid) : [];
+  }
+
+  /** Whether the node is Ready (the engine answers). */
+  get ready(): boolean {
+    return this.nodeStatus.ready;
+  }
+
+  /** Pods this agent is responsible for (tests, the UI). */
+  get podCount(): number {
+    return this.states.size;
+  }
+
+  /** Syncs a pod now (or every pod). */
+  syncNow(namespace?: string, name?: string): void {
+    if (namespace && name) {
+      const s = this.findPod(namespace, name);
+      if (s) this.workers.enqueue(s.uid);
+    } else this.resyncAll();
+  }
+
+  /** Resolves when no pod sync is running or due now (tests). */
+  whenIdle(): Promise<void> {
+    return this.workers.whenIdle();
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private onPod(obj: KubeObject, old?: KubeObject): void {
+    const pod = asPod(obj);
+    const uid = pod.metadata.uid;
+    if (!uid) return;
+    let state = this.states.get(uid);
+    if (!state) this.states.set(uid, (state = newPodState(pod)));
+    state.pod = pod;
+    state.deleted = false;
+    this.refs.set(uid, podReferences(pod));
+    if (!old || changedForSync(old, obj)) this.workers.enqueue(uid);
+  }
+
+  private onPodDeleted(obj: KubeObject): void {
+    const uid = obj.metadata.uid;
+    const state = uid ? this.states.get(uid) : undefined;
+    if (!state) return;
+    state.deleted = true;
+    state.pod = asPod(obj);
+    this.workers.enqueue(state.uid);
+  }
+
+  private onSourceChange(ref: string): void {
+    for (const [uid, refs] of this.refs) if (refs.has(ref)) this.workers.enqueue(uid);
+  }
+
+  private onRuntimeEvent(uid: string | undefined): void {
+    if (uid && this.states.has(uid)) this.workers.enqueue(uid);
+  }
+
+  private onAvailability(up: boolean, error?: string): void {
+    this.nodeStatus.setRuntimeAvailable(up, error);
+    if (!up || !this.running) return;
+    // The engine is back: it may have lost or restarted containers — look at everything again.
+    void (async () => {
+      await this.ensureNetwork();
+      await this.adopt();
+      this.resyncAll();
+      this.scheduleImageRefresh();
+    })().catch((err) => log.warn('recovery after the engine came back failed', { node: this.nodeName, error: errorMessage(err) }));
+  }
+
+  private resyncAll(): void {
+    this.restarts.gc();
+    this.images.backoff.gc();
+    for (const uid of this.states.keys()) this.workers.enqueue(uid);
+  }
+
+  private async adopt(): Promise<void> {
+    try {
+      const r = await adopt(this.ctx, this.volumes, (uid) => this.states.has(uid));
+      if (r.adoptedPods || r.removedPods) log.info('adopted running pods', { node: this.nodeName, ...r });
+    } catch (err) {
+      log.warn('adoption failed', { node: this.nodeName, error: errorMessage(err) });
+    }
+  }
+
+  private async ensureNetwork(): Promise<boolean> {
+    try {
+      const net = await this.opts.runtime.ensureNetwork(this.network, { [LABEL.cluster]: this.cluster });
+      if (net.gateway) this.nodeStatus.hostIP = net.gateway;
+      return true;
+    } catch (err) {
+      log.warn('cannot set up the cluster network', { network: this.network, error: errorMessage(err) });
+      return false;
+    }
+  }
+
+  private scheduleImageRefresh(): void {
+    if (this.imageRefresh || !this.running) return;
+    this.imageRefresh = setTimeout(() => {
+      this.imageRefresh = undefined;
+      void this.nodeStatus.refreshImages().then(() => this.nodeStatus.update(false)).catch(() => {});
+    }, 500);
+    this.imageRefresh.unref?.();
+  }
+
+  private forget(uid: string): void {
+    this.states.delete(uid);
+    this.refs.delete(uid);
+    this.workers.forget(uid);
+    this.images.forget(uid);
+    this.restarts.resetPrefix(`${uid}_`);
+    this.metrics.forget(uid);
+  }
+
+  private findPod(namespace: string, name: string): PodState | undefined {
+    for (const s of this.states.values()) if (s.pod.metadata.namespace === namespace && s.pod.metadata.name === name && !s.deleted) return s;
+    return undefined;
+  }
+
+  private metricsTargets() {
+    const out = [];
+    for (const s of this.states.values()) {
+      if (s.running.size) out.push({ uid: s.uid, namespace: s.pod.metadata.namespace ?? 'default', name: s.pod.metadata.name ?? '', containers: s.running });
+    }
+    return out;
+  }
+}
+
+/** A change the pod's sync must see (spec, labels/annotations for the downward API, deletion, foreign conditions). */
+function changedForSync(old: KubeObject, obj: KubeObject): boolean {
+  if (!isDeepStrictEqual(old.spec, obj.spec)) return true;
+  const a = old.metadata;
+  const b = obj.metadata;
+  if (a.deletionTimestamp !== b.deletionTimestamp || a.deletionGracePeriodSeconds !== b.deletionGracePeriodSeconds) return true;
+  if (!isDeepStrictEqual(a.labels, b.labels) || !isDeepStrictEqual(a.annotations, b.annotations)) return true;
+  const gates = (obj.spec?.readinessGates ?? []) as Array<{ conditionType: string }>;
+  if (!gates.length) return false;
+  const pick = (o: KubeObject) => ((o.status?.conditions ?? []) as Array<{ type: string; status: string }>).filter((c) => gates.some((g) => g.conditionType === c.type));
+  return !isDeepStrictEqual(pick(old), pick(obj));
+}
+
+function canonical(list: ResourceList): ResourceList {
+  const out: ResourceList = {};
+  for (const [k, v] of Object.entries(list)) out[k] = parseQuantity(String(v)).toString();
+  return out;
+}
