@@ -1,6 +1,6 @@
 /** The Client for code running in the same process as the API server: no serialization, same path. */
 import type { KubeList, KubeObject } from '../api/types.ts';
-import { SYSTEM_ADMIN, type UserInfo } from '../server/admission.ts';
+import { SYSTEM_ADMIN, type UserInfo } from '../server/admission/chain.ts';
 import type { ApiServer } from '../server/api-server.ts';
 import type {
   Client,
