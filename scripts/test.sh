@@ -33,9 +33,12 @@ node -e '
     if (!fs.existsSync(file)) continue;
     const r = JSON.parse(fs.readFileSync(file, "utf8"));
     p += r.numPassedTests; f += r.numFailedTests; s += r.numPendingTests + (r.numTodoTests || 0);
+    // A test file that failed to load has no tests to count: count it as one failure.
+    for (const t of r.testResults || []) if (t.status === "failed" && !(t.assertionResults || []).some((a) => a.status === "failed")) f += 1;
   }
+  if (process.argv[2] !== "0" && f === 0) f = 1; // the type-check or the engine set-up failed
   console.log("");
   console.log(`tests: ${p} passed, ${f} failed, ${s} skipped`);
-' "$out"
+' "$out" "$status"
 rm -rf "$out"
 exit $status
