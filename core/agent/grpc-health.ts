@@ -93,6 +93,7 @@ export function grpcHealthCheck(host: string, port: number, service: string, tim
     let grpcMessage = '';
     req.on('response', (h) => {
       if (h['grpc-status'] !== undefined) headerStatus = String(h['grpc-status']);
+      if (h['grpc-message']) grpcMessage = decodeURIComponent(String(h['grpc-message']));
     });
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('trailers', (t) => {

@@ -136,7 +136,8 @@ export class ImageManager {
       this.lastError.set(key, message);
       log.info('image pull failed', { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, image, error: message });
       if (err.kind === 'InvalidReference') return { ok: false, reason: 'InvalidImageName', message };
-      return { ok: false, reason: 'ErrImagePull', message, retryAt: this.backoff.retryAtSinceUpdate(key) };
+      // Sync again soon, within the backoff: the status moves on to ImagePullBackOff as users expect.
+      return { ok: false, reason: 'ErrImagePull', message, retryAt: Date.now() + Math.min(1000, this.backoff.get(key) / 2) };
     }
   }
 

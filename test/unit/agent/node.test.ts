@@ -1,0 +1,91 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { IMAGE, harness, running, until, type Harness } from './harness.ts';
+
+describe('node agent: Node, Lease, metrics (fake runtime)', () => {
+  let h: Harness;
+  afterEach(() => h.close());
+
+  it('registers the Node with labels, taints, capacity and nodeInfo, and renews its Lease', async () => {
+    h = await harness({
+      leaseRenewIntervalMs: 50,
+      capacity: { cpu: '4', memory: '8Gi', pods: '20', 'nvidia.com/gpu': '1' },
+      labels: { 'topology.kubernetes.io/zone': 'desk-a' },
+      taints: [{ key: 'gpu', value: 'true', effect: 'NoSchedule' }],
+    });
+    await h.agent.start();
+    const node: any = await h.client.get({ apiVersion: 'v1', kind: 'Node', name: 'node-1' });
+    expect(node.metadata.labels).toMatchObject({
+      'kubernetes.io/hostname': 'node-1',
+      'kubernetes.io/os': 'linux',
+      'kubernetes.io/arch': 'amd64',
+      'topology.kubernetes.io/zone': 'desk-a',
+    });
+    expect(node.spec.taints).toEqual([{ key: 'gpu', value: 'true', effect: 'NoSchedule' }]);
+    expect(node.status.capacity).toEqual({ cpu: '4', memory: '8Gi', pods: '20', 'nvidia.com/gpu': '1' });
+    expect(node.status.allocatable).toEqual(node.status.capacity);
+    expect(node.status.nodeInfo).toMatchObject({ kubeletVersion: 'v1.30.0-wheelhouse', containerRuntimeVersion: 'fake://0.0.0', operatingSystem: 'linux', architecture: 'amd64' });
+    expect(node.status.addresses).toEqual([
+      { type: 'InternalIP', address: '10.88.0.1' },
+      { type: 'Hostname', address: 'node-1' },
+    ]);
+    expect(node.status.conditions.map((c: any) => `${c.type}=${c.status}:${c.reason}`)).toEqual([
+      'MemoryPressure=False:KubeletHasSufficientMemory',
+      'DiskPressure=False:KubeletHasNoDiskPressure',
+      'PIDPressure=False:KubeletHasSufficientPID',
+      'Ready=True:KubeletReady',
+    ]);
+    const lease = () => h.client.get<any>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: 'kube-node-lease', name: 'node-1' });
+    const first = await lease();
+    expect(first.spec).toMatchObject({ holderIdentity: 'node-1', leaseDurationSeconds: 40 });
+    expect(first.spec.renewTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    expect(first.metadata.ownerReferences[0]).toMatchObject({ kind: 'Node', name: 'node-1', uid: node.metadata.uid });
+    await until('lease renewed', async () => (await lease()).metadata.resourceVersion !== first.metadata.resourceVersion);
+  });
+
+  it('reports Ready=False while the engine is unreachable, and True when it is back', async () => {
+    h = await harness({ nodeStatusUpdateIntervalMs: 50 });
+    await h.agent.start();
+    const ready = async () => ((await h.client.get<any>({ apiVersion: 'v1', kind: 'Node', name: 'node-1' })).status.conditions as any[]).find((c) => c.type === 'Ready');
+    h.runtime.setAvailable(false);
+    const down = await until('NotReady', async () => ((await ready()).status === 'False' ? ready() : undefined));
+    expect(down.reason).toBe('KubeletNotReady');
+    expect(down.message).toMatch(/^container runtime is down: cannot reach the Docker engine at fake:\/\//);
+    expect(h.agent.ready).toBe(false);
+    h.runtime.setAvailable(true);
+    await until('Ready', async () => (await ready()).status === 'True');
+  });
+
+  it('samples usage per container, pod and node', async () => {
+    h = await harness({ metrics: { intervalMs: 60_000 } });
+    await h.agent.start();
+    await h.createPod('busy', { containers: [{ name: 'a', image: IMAGE }, { name: 'b', image: IMAGE }] });
+    await h.waitPod('busy', (p) => p.status?.containerStatuses?.every((c: any) => c.state.running));
+    for (const c of h.containersOf('busy')) h.runtime.setStats(c.id, { cpuNanoCores: 250_000_000, memoryWorkingSetBytes: 10_000_000 });
+    await h.agent.metrics.sample();
+    await h.agent.metrics.sample();
+    const u = h.agent.metrics.podUsage('default', 'busy')!;
+    expect(u.usage).toMatchObject({ cpuNanoCores: 500_000_000, memoryWorkingSetBytes: 20_000_000 });
+    expect(u.containers.map((c) => c.name).sort()).toEqual(['a', 'b']);
+    expect(u.history).toHaveLength(2);
+    expect(h.agent.metrics.nodeUsage().usage.cpuNanoCores).toBe(500_000_000);
+    expect(h.runtime.calls.filter((c) => c.method === 'containerStats')).toHaveLength(4);
+  });
+
+  it('two agents in one process each keep to their own node', async () => {
+    h = await harness();
+    const other = h.newAgent({ nodeName: 'node-2' });
+    await h.agent.start();
+    await other.start();
+    await h.createPod('on1', { containers: [{ name: 'c', image: IMAGE }] });
+    await h.createPod('on2', { nodeName: 'node-2', containers: [{ name: 'c', image: IMAGE }] });
+    await h.waitPod('on1', running());
+    await h.waitPod('on2', running());
+    const byNode = (n: string) => [...h.runtime.sandboxes.values()].filter((s) => s.status.node === n).map((s) => s.status.podName);
+    expect(byNode('node-1')).toEqual(['on1']);
+    expect(byNode('node-2')).toEqual(['on2']);
+    await other.remove();
+    expect(byNode('node-2')).toEqual([]);
+    expect(byNode('node-1')).toEqual(['on1']);
+    await expect(h.client.get({ apiVersion: 'v1', kind: 'Node', name: 'node-2' })).rejects.toThrow(/not found/);
+  });
+});

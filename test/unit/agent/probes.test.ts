@@ -1,0 +1,133 @@
+import { createServer as createHttp2Server } from 'node:http2';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { decodeResponse, encodeRequest, grpcHealthCheck } from '../../../core/agent/grpc-health.ts';
+import { runProbe } from '../../../core/agent/probe-runners.ts';
+import { FakeRuntime } from '../../../core/runtime/fake-runtime.ts';
+import { IMAGE, harness, running, until, type Harness } from './harness.ts';
+
+function listen(server: Server | ReturnType<typeof createNetServer> | ReturnType<typeof createHttp2Server>): Promise<number> {
+  return new Promise((r) => server.listen(0, '127.0.0.1', () => r((server.address() as AddressInfo).port)));
+}
+
+describe('probe runners', () => {
+  const rt = new FakeRuntime();
+  const c = { name: 'c', ports: [{ name: 'http', containerPort: 1 }] };
+
+  it('httpGet: 2xx/3xx succeed, others fail with the kubelet message; refused connections are named', async () => {
+    const srv = createHttpServer((req, res) => {
+      expect(req.headers['user-agent']).toBe('kube-probe/1.30');
+      res.statusCode = req.url === '/bad' ? 500 : 200;
+      res.end();
+    });
+    const port = await listen(srv);
+    const t = { runtime: rt, containerId: 'x', container: c, podIP: '127.0.0.1' };
+    expect(await runProbe({ httpGet: { path: '/ok', port } }, t)).toEqual({ result: 'success', output: '' });
+    expect(await runProbe({ httpGet: { path: '/bad', port } }, t)).toEqual({ result: 'failure', output: 'HTTP probe failed with statuscode: 500' });
+    srv.close();
+    const closed = await runProbe({ httpGet: { path: '/', port } }, t);
+    expect(closed.output).toBe(`Get "http://127.0.0.1:${port}/": dial tcp 127.0.0.1:${port}: connect: connection refused`);
+  });
+
+  it('tcpSocket', async () => {
+    const srv = createNetServer((s) => s.end());
+    const port = await listen(srv);
+    const t = { runtime: rt, containerId: 'x', container: c, podIP: '127.0.0.1' };
+    expect((await runProbe({ tcpSocket: { port } }, t)).result).toBe('success');
+    srv.close();
+    expect(await runProbe({ tcpSocket: { port } }, t)).toEqual({ result: 'failure', output: `dial tcp 127.0.0.1:${port}: connect: connection refused` });
+  });
+
+  it('grpc health check over http2 with hand-encoded protobuf', async () => {
+    expect(decodeResponse(Buffer.from([0, 0, 0, 0, 2, 0x08, 0x01]))).toBe(1);
+    expect(encodeRequest('svc')).toEqual(Buffer.from([0, 0, 0, 0, 5, 0x0a, 3, 0x73, 0x76, 0x63]));
+    let status = 1;
+    const srv = createHttp2Server();
+    srv.on('stream', (stream, headers) => {
+      expect(headers[':path']).toBe('/grpc.health.v1.Health/Check');
+      stream.on('data', () => {});
+      stream.on('end', () => {
+        if (status < 0) {
+          stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '12', 'grpc-message': 'unknown service' }, { endStream: true });
+          return;
+        }
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+        stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+        stream.end(Buffer.from([0, 0, 0, 0, 2, 0x08, status]));
+      });
+    });
+    const port = await listen(srv);
+    expect(await grpcHealthCheck('127.0.0.1', port, '', 1000)).toEqual({ result: 'success', output: '' });
+    status = 2;
+    expect(await grpcHealthCheck('127.0.0.1', port, '', 1000)).toEqual({ result: 'failure', output: 'service unhealthy (responded with "NOT_SERVING")' });
+    status = -1;
+    expect(await grpcHealthCheck('127.0.0.1', port, '', 1000)).toEqual({ result: 'failure', output: 'rpc error: code = Unimplemented desc = unknown service' });
+    srv.close();
+  });
+});
+
+describe('node agent: probes (fake runtime)', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await harness();
+    await h.agent.start();
+  });
+  afterEach(() => h.close());
+
+  it('restarts a container whose liveness probe fails, with Unhealthy and Killing events', async () => {
+    let healthy = false;
+    h.runtime.setExecHandler(() => (healthy ? { exitCode: 0 } : { exitCode: 1, stdout: 'not ok' }));
+    await h.createPod('live', {
+      containers: [{ name: 'c', image: IMAGE, livenessProbe: { exec: { command: ['check'] }, periodSeconds: 1, failureThreshold: 2 } }],
+    });
+    const p = await h.waitPod('live', (p) => p.status?.containerStatuses?.[0]?.restartCount === 1, 'restart after liveness failure', 6000);
+    healthy = true;
+    const events = (await h.events('live')).map((e) => `${e.type} ${e.reason}: ${e.message}`);
+    expect(events).toContain('Warning Unhealthy: Liveness probe failed: not ok');
+    expect(events).toContain('Normal Killing: Container c failed liveness probe, will be restarted');
+    expect(p.status.containerStatuses[0].lastState.terminated).toBeTruthy();
+  });
+
+  it('gates Ready on the readiness probe', async () => {
+    let ready = false;
+    h.runtime.setExecHandler(() => ({ exitCode: ready ? 0 : 1 }));
+    await h.createPod('ready', { containers: [{ name: 'c', image: IMAGE, readinessProbe: { exec: { command: ['ready'] }, periodSeconds: 1 } }] });
+    let p = await h.waitPod('ready', running());
+    expect(p.status.containerStatuses[0].ready).toBe(false);
+    expect(p.status.conditions.find((c: any) => c.type === 'Ready').status).toBe('False');
+    ready = true;
+    p = await h.waitPod('ready', (p) => p.status.conditions.find((c: any) => c.type === 'Ready').status === 'True', 'Ready', 4000);
+    expect(p.status.containerStatuses[0].ready).toBe(true);
+    ready = false;
+    await h.waitPod('ready', (p) => p.status.conditions.find((c: any) => c.type === 'Ready').status === 'False', 'not Ready', 6000);
+  });
+
+  it('holds liveness and readiness until the startup probe succeeds', async () => {
+    let started = false;
+    const calls: string[] = [];
+    h.runtime.setExecHandler((_id, cmd) => {
+      calls.push(cmd[0]!);
+      if (cmd[0] === 'startup') return { exitCode: started ? 0 : 1 };
+      return { exitCode: 0 };
+    });
+    await h.createPod('startup', {
+      containers: [
+        {
+          name: 'c',
+          image: IMAGE,
+          startupProbe: { exec: { command: ['startup'] }, periodSeconds: 1, failureThreshold: 30 },
+          livenessProbe: { exec: { command: ['live'] }, periodSeconds: 1 },
+        },
+      ],
+    });
+    let p = await h.waitPod('startup', running());
+    expect(p.status.containerStatuses[0].started).toBe(false);
+    await until('a startup probe ran', () => calls.includes('startup'));
+    expect(calls).not.toContain('live');
+    started = true;
+    p = await h.waitPod('startup', (p) => p.status.containerStatuses[0].started === true, 'started', 4000);
+    expect(p.status.containerStatuses[0].ready).toBe(true);
+  });
+});
