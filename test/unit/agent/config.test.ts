@@ -198,7 +198,7 @@ describe('node agent: config and volumes (fake runtime)', () => {
       'Unable to attach or mount volumes: unmounted volumes=[data], unattached volumes=[], failed to process volumes=[data]: error processing PVC default/data: failed to fetch PVC from API server: persistentvolumeclaims "data" not found',
     );
     expect((await h.pod('pvc')).status.containerStatuses[0].state.waiting.reason).toBe('ContainerCreating');
-    const pvc = await h.client.create({
+    const pvc = await h.client.create<any>({
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
       metadata: { name: 'data', namespace: 'default' },

@@ -83,14 +83,14 @@ describe('pod phase (kubelet getPhase)', () => {
   const waitingAfter = (code: number) => ({ name: 'c', state: { waiting: {} }, lastState: { terminated: { exitCode: code } } }) as any;
   it('follows the kubelet', () => {
     expect(getPhase(pod('Always'), [], [run])).toBe('Running');
-    expect(getPhase(pod('Always'), [], [{ name: 'c', state: { waiting: {} } }])).toBe('Pending');
+    expect(getPhase(pod('Always'), [], [{ name: 'c', state: { waiting: {} } } as any])).toBe('Pending');
     expect(getPhase(pod('Always'), [], [waitingAfter(1)])).toBe('Running');
     expect(getPhase(pod('Never'), [], [done(0)])).toBe('Succeeded');
     expect(getPhase(pod('Never'), [], [done(1)])).toBe('Failed');
     expect(getPhase(pod('OnFailure'), [], [done(1)])).toBe('Running');
     expect(getPhase(pod('OnFailure'), [], [done(0)])).toBe('Succeeded');
-    expect(getPhase(pod('Never', 1), [{ name: 'i0', state: { terminated: { exitCode: 2 } } } as any], [{ name: 'c', state: { waiting: {} } }])).toBe('Failed');
-    expect(getPhase(pod('Always', 1), [{ name: 'i0', state: { running: {} } } as any], [{ name: 'c', state: { waiting: {} } }])).toBe('Pending');
+    expect(getPhase(pod('Never', 1), [{ name: 'i0', state: { terminated: { exitCode: 2 } } } as any], [{ name: 'c', state: { waiting: {} } } as any])).toBe('Failed');
+    expect(getPhase(pod('Always', 1), [{ name: 'i0', state: { running: {} } } as any], [{ name: 'c', state: { waiting: {} } } as any])).toBe('Pending');
   });
 });
 
