@@ -57,7 +57,7 @@ async function serve(args: string[]): Promise<number> {
     return 2;
   }
   const cluster = await startCluster({ dataDir: values['data-dir'] ?? defaultDataDir() });
-  console.log(`Wheelhouse control plane is running (data folder ${cluster.config.dataDir}, store ${cluster.config.storeUrl}).`);
+  console.log(`Wheelhouse control plane is running (data folder ${cluster.dataDir}, store ${cluster.storeUrl}).`);
   console.log('Not built yet: the web UI and the Kubernetes HTTP API (kubeconfig); see README "Status".');
   await new Promise<void>((resolveStop) => {
     const stop = () => resolveStop();
@@ -76,7 +76,8 @@ async function start(args: string[]): Promise<number> {
 
 async function withCluster(dataDir: string | undefined, fn: (c: Cluster) => Promise<number>): Promise<number> {
   process.env.WHEELHOUSE_LOG ??= 'warn'; // one-shot commands print results, not the cluster's log
-  const cluster = await startCluster({ dataDir: dataDir ?? defaultDataDir() });
+  // One-shot commands need the API layer only: no controllers, no node agents.
+  const cluster = await startCluster({ dataDir: dataDir ?? defaultDataDir(), runtime: false, controlPlane: false });
   try {
     return await fn(cluster);
   } finally {
