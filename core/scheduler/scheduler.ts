@@ -55,6 +55,7 @@ export class Scheduler {
   private readonly recorder: EventRecorder | null;
   private readonly informers: InformerFactory;
   private readonly pods: Informer;
+  private readonly listerInformers: Informer[];
   private readonly preemption: DefaultPreemption;
   private readonly status: PodStatusWriter;
   private readonly sliceMs: number;
@@ -83,6 +84,7 @@ export class Scheduler {
     const replicaSets = inf('apps/v1', 'ReplicaSet');
     const statefulSets = inf('apps/v1', 'StatefulSet');
     services.addIndex('namespace', (o) => [o.metadata.namespace ?? '']);
+    this.listerInformers = [nodes, pvcs, pvs, classes, namespaces, services, replicaSets, statefulSets];
 
     this.cache = new SchedulerCache(
       priorityResolver({ get: (name) => classes.get(name), globalDefault: () => this.globalDefaultClass }),
@@ -133,7 +135,9 @@ export class Scheduler {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    await this.informers.start();
+    // Everything pods are resolved against (priority classes, nodes, claims …) first, then pods.
+    await Promise.all(this.listerInformers.map((i) => i.start()));
+    await this.pods.start();
     if (!this.running) return;
     this.loopDone = this.loop();
     log.info('scheduler started', { profile: this.profile.schedulerName, nodes: this.cache.numNodes });

@@ -51,7 +51,7 @@ describe('filter plugins: reasons as kube-scheduler words them', () => {
   it('NodeResourcesFit: init containers count by their maximum, overhead adds, sidecars add up', () => {
     const cache = new SchedulerCache();
     const n = cache.addNode(node('node-1', { cpu: '2', memory: '4Gi' }));
-    const plugin = fit.create({ cache, listers: undefined as never });
+    const plugin = fit.create();
     const withInit = (initCpu: string, appCpu: string, extra: Record<string, unknown> = {}) =>
       cache.podInfo({
         apiVersion: 'v1',
