@@ -6,84 +6,22 @@
  * equal revision instead of creating another; a hash collision bumps the owner's
  * `status.collisionCount`. Old revisions no pod uses are pruned down to `revisionHistoryLimit`.
  *
- * The hash is Kubernetes' shape (FNV-32a of the data plus the collision count, written with the
- * `bcdfghjklmnpqrstvwxz2456789` alphabet), not its exact bytes.
+ * The hash is controller-utils' computeHash of the revision data (Kubernetes' shape, not its
+ * exact bytes).
  */
 import { isDeepStrictEqual } from 'node:util';
 import { isApiError } from '../api/errors.ts';
-import type { KubeObject, OwnerReference } from '../api/types.ts';
+import type { KubeObject } from '../api/types.ts';
 import type { Client } from '../client/client.ts';
+import { computeHash } from './controller-utils.ts';
 import type { Informer } from './informer.ts';
+import { BY_CONTROLLER_UID, newControllerRef } from './pod-control.ts';
 
 export const CONTROLLER_REVISION = { apiVersion: 'apps/v1', kind: 'ControllerRevision' } as const;
 /** The pod label naming its revision (StatefulSet: the revision's name; DaemonSet: its hash). */
 export const CONTROLLER_REVISION_HASH_LABEL = 'controller-revision-hash';
 /** The label history.NewControllerRevision puts on StatefulSet revisions. */
 export const HISTORY_HASH_LABEL = 'controller.kubernetes.io/hash';
-/** Index of pods/revisions/claims by the uid of their controller ownerReference. */
-export const BY_CONTROLLER_UID = 'controllerUid';
-
-/** The controller ownerReference Kubernetes' controllers put on what they create. */
-export function controllerRef(owner: KubeObject): OwnerReference {
-  return {
-    apiVersion: owner.apiVersion,
-    kind: owner.kind,
-    name: owner.metadata.name!,
-    uid: owner.metadata.uid!,
-    controller: true,
-    blockOwnerDeletion: true,
-  };
-}
-
-/** The uid of `obj`'s controller, if any (for `BY_CONTROLLER_UID` indexes). */
-export function controllerUid(obj: KubeObject): string[] {
-  const ref = obj.metadata.ownerReferences?.find((r) => r.controller);
-  return ref ? [ref.uid] : [];
-}
-
-/** Add the by-controller-uid index to an informer (idempotent; same function every time). */
-export function indexByController(inf: Informer): void {
-  inf.addIndex(BY_CONTROLLER_UID, controllerUid);
-}
-
-// ---- hashing ---------------------------------------------------------------------------------
-
-/** JSON with object keys sorted, so equal values hash equally whatever their key order. */
-export function stableStringify(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : stableStringify(x))).join(',')}]`;
-  const o = v as Record<string, unknown>;
-  const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`).join(',')}}`;
-}
-
-function fnv32a(bytes: Uint8Array, h = 0x811c9dc5): number {
-  for (const b of bytes) {
-    h ^= b;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
-}
-
-const SAFE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
-
-/** k8s.io/apimachinery rand.SafeEncodeString: no vowels, no confusable characters. */
-export function safeEncode(s: string): string {
-  let out = '';
-  for (let i = 0; i < s.length; i++) out += SAFE_ALPHABET[s.charCodeAt(i) % SAFE_ALPHABET.length];
-  return out;
-}
-
-/** controller.ComputeHash's shape: FNV-32a of the value (and collision count), safe-encoded. */
-export function computeHash(value: unknown, collisionCount?: number): string {
-  let h = fnv32a(new TextEncoder().encode(stableStringify(value)));
-  if (collisionCount) {
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, collisionCount >>> 0, true);
-    h = fnv32a(b, h);
-  }
-  return safeEncode(String(h));
-}
 
 // ---- revisions -------------------------------------------------------------------------------
 
@@ -179,7 +117,7 @@ async function createRevision(
   collisionCount: number,
 ): Promise<{ revision: KubeObject; collisionCount: number }> {
   for (let attempt = 0; attempt < 100; attempt++) {
-    const hash = computeHash(data, collisionCount);
+    const hash = computeHash(data, collisionCount || undefined);
     const name = `${owner.metadata.name!.slice(0, 223)}-${hash}`;
     const cr: KubeObject = {
       ...CONTROLLER_REVISION,
@@ -187,7 +125,7 @@ async function createRevision(
         name,
         namespace: owner.metadata.namespace,
         labels: { ...(owner.spec?.template?.metadata?.labels ?? {}), [hashLabel]: hash },
-        ownerReferences: [controllerRef(owner)],
+        ownerReferences: [newControllerRef(owner)],
       },
       data,
       revision,

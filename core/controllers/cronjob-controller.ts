@@ -13,12 +13,12 @@ import { isApiError } from '../api/errors.ts';
 import type { KubeObject } from '../api/types.ts';
 import type { EventRecorder } from '../client/event-recorder.ts';
 import { controllerOwnerKey, type Controller, type ControllerContext } from './controller.ts';
-import { BY_CONTROLLER_UID, indexByController } from './controller-revision.ts';
 import { rfc3339, timeMs } from './controller-utils.ts';
 import {
   byStartTime, dueScheduleTime, finishedType, jobFromTemplate, jobName, jobRef, rfc1123z, untilNextSchedule,
 } from './cronjob/schedule.ts';
 import { keyOf, type Informer } from './informer.ts';
+import { BY_CONTROLLER_UID, indexByControllerUid } from './pod-control.ts';
 import { WorkQueue } from './workqueue.ts';
 
 const CRONJOB = { apiVersion: 'batch/v1', kind: 'CronJob' } as const;
@@ -40,7 +40,7 @@ export class CronJobController implements Controller {
   constructor(private readonly ctx: ControllerContext) {
     this.cronJobs = ctx.informers.for(CRONJOB);
     this.jobs = ctx.informers.for(JOB);
-    indexByController(this.jobs);
+    indexByControllerUid(this.jobs);
     this.recorder = ctx.recorder(NAME);
     this.cronJobs.addHandlers({
       onAdd: (cj) => this.queue.add(keyOf(cj)),

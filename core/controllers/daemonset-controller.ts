@@ -17,13 +17,13 @@ import type { KubeObject } from '../api/types.ts';
 import type { EventRecorder } from '../client/event-recorder.ts';
 import type { Controller, ControllerContext } from './controller.ts';
 import {
-  CONTROLLER_REVISION, CONTROLLER_REVISION_HASH_LABEL, indexByController, ownedRevisions, syncRevisions, truncateHistory,
+  CONTROLLER_REVISION, CONTROLLER_REVISION_HASH_LABEL, ownedRevisions, syncRevisions, truncateHistory,
 } from './controller-revision.ts';
-import { ControllerExpectations, isPodAvailable, isPodReady, slowStartBatch } from './controller-utils.ts';
-import { isPodUpdated, nodesToDaemonPods, planManage, planRollingUpdate } from './daemonset/plan.ts';
-import { byCreationAndPhase, daemonPodTemplate, nodeShouldRunDaemonPod, withNodeNameAffinity } from './daemonset/placement.ts';
+import { ControllerExpectations, isPodReady, slowStartBatch } from './controller-utils.ts';
+import { daemonSetCounts, planManage, planRollingUpdate } from './daemonset/plan.ts';
+import { daemonPodTemplate, nodeShouldRunDaemonPod, withNodeNameAffinity } from './daemonset/placement.ts';
 import { keyOf, type Informer } from './informer.ts';
-import { claimObjects, getControllerOf, PodControl, recheckOwner } from './pod-control.ts';
+import { claimObjects, getControllerOf, indexByControllerUid, PodControl, recheckOwner } from './pod-control.ts';
 import { WorkQueue } from './workqueue.ts';
 
 const DS = { apiVersion: 'apps/v1', kind: 'DaemonSet' } as const;
@@ -46,14 +46,15 @@ export class DaemonSetController implements Controller {
   private readonly podControl: PodControl;
   private readonly expectations: ControllerExpectations;
   private readonly failedBackoff = new Map<string, { delay: number; until: number }>();
+  private readonly requeues = new Map<string, number>();
 
   constructor(private readonly ctx: ControllerContext) {
     this.sets = ctx.informers.for(DS);
     this.pods = ctx.informers.for(POD);
     this.nodes = ctx.informers.for(NODE);
     this.revisions = ctx.informers.for(CONTROLLER_REVISION);
-    indexByController(this.pods);
-    indexByController(this.revisions);
+    indexByControllerUid(this.pods);
+    indexByControllerUid(this.revisions);
     this.recorder = ctx.recorder(NAME);
     this.podControl = new PodControl(ctx.client, this.recorder, NAME);
     this.expectations = new ControllerExpectations(() => ctx.now());
@@ -83,7 +84,7 @@ export class DaemonSetController implements Controller {
         if (now) {
           this.queue.add(keyOf(now));
           const minReady = Number(now.spec?.minReadySeconds ?? 0);
-          if (minReady > 0 && !isPodReady(old) && isPodReady(pod)) this.queue.addAfter(keyOf(now), minReady * 1000 + 1000);
+          if (minReady > 0 && !isPodReady(old) && isPodReady(pod)) this.requeueAfter(keyOf(now), minReady * 1000 + 1000);
         } else if (!getControllerOf(pod) && !isDeepStrictEqual(old.metadata.labels, pod.metadata.labels)) this.enqueueSelecting(pod);
       },
       onDelete: (pod) => this.podDeleted(pod),
@@ -106,6 +107,15 @@ export class DaemonSetController implements Controller {
 
   stop(): void {
     this.queue.shutdown();
+  }
+
+  /** addAfter keeping the earliest pending time per key (a later WorkQueue.addAfter call replaces the timer). */
+  private requeueAfter(key: string, ms: number): void {
+    const due = Date.now() + ms;
+    const pending = this.requeues.get(key);
+    if (pending !== undefined && pending > Date.now() && pending <= due) return;
+    this.requeues.set(key, due);
+    this.queue.addAfter(key, ms);
   }
 
   private owner(pod: KubeObject): KubeObject | undefined {
@@ -137,6 +147,7 @@ export class DaemonSetController implements Controller {
     const cached = this.sets.get(key);
     if (!cached) {
       this.expectations.delete(key);
+      this.requeues.delete(key);
       return;
     }
     const ds = structuredClone(cached);
@@ -187,7 +198,7 @@ export class DaemonSetController implements Controller {
       const bk = `${keyOf(ds)}/${node}`;
       const b = this.failedBackoff.get(bk);
       if (b && b.until > now.getTime()) {
-        this.queue.addAfter(keyOf(ds), b.until - now.getTime());
+        this.requeueAfter(keyOf(ds), b.until - now.getTime());
         continue;
       }
       const delay = b ? Math.min(b.delay * 2, FAILED_BACKOFF_MS.max) : FAILED_BACKOFF_MS.initial;
@@ -237,49 +248,15 @@ export class DaemonSetController implements Controller {
   }
 
   private async writeStatus(ds: KubeObject, nodes: KubeObject[], pods: KubeObject[], hash: string, collisionCount: number): Promise<void> {
-    const now = this.ctx.now();
     const minReady = Number(ds.spec?.minReadySeconds ?? 0);
-    const byNode = nodesToDaemonPods(pods);
-    let desired = 0;
-    let current = 0;
-    let misscheduled = 0;
-    let ready = 0;
-    let available = 0;
-    let updated = 0;
-    for (const node of nodes) {
-      const list = byNode.get(node.metadata.name!) ?? [];
-      if (!nodeShouldRunDaemonPod(node, ds).shouldRun) {
-        if (list.length) misscheduled++;
-        continue;
-      }
-      desired++;
-      if (!list.length) continue;
-      current++;
-      const pod = [...list].sort(byCreationAndPhase)[0]!;
-      if (isPodReady(pod)) {
-        ready++;
-        if (isPodAvailable(pod, minReady, now)) available++;
-      }
-      if (isPodUpdated(pod, hash)) updated++;
-    }
-    const status = {
-      ...(ds.status ?? {}),
-      observedGeneration: ds.metadata.generation,
-      desiredNumberScheduled: desired,
-      currentNumberScheduled: current,
-      numberMisscheduled: misscheduled,
-      numberReady: ready,
-      numberAvailable: available,
-      numberUnavailable: desired - available,
-      updatedNumberScheduled: updated,
-      collisionCount,
-    };
+    const counts = daemonSetCounts(ds, nodes, pods, hash, this.ctx.now());
+    const status = { ...(ds.status ?? {}), observedGeneration: ds.metadata.generation, ...counts, collisionCount };
     if (!isDeepStrictEqual(status, ds.status ?? {})) {
       const next = structuredClone(ds);
       next.status = status;
       await this.ctx.client.updateStatus(next);
     }
-    if (minReady > 0 && ready !== available) this.queue.addAfter(keyOf(ds), minReady * 1000);
+    if (minReady > 0 && counts.numberReady !== counts.numberAvailable) this.requeueAfter(keyOf(ds), minReady * 1000);
   }
 }
 

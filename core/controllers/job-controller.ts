@@ -16,14 +16,13 @@ import { labelSelectorFromObject, type Selector } from '../api/selectors.ts';
 import type { KubeObject } from '../api/types.ts';
 import type { EventRecorder } from '../client/event-recorder.ts';
 import { controllerOwnerKey, type Controller, type ControllerContext } from './controller.ts';
-import { ControllerExpectations, isPodActive, isPodReady, rfc3339, timeMs } from './controller-utils.ts';
+import { ControllerExpectations, rfc3339, timeMs } from './controller-utils.ts';
 import { keyOf, splitKey, type Informer } from './informer.ts';
 import { findCondition, hasTrackingFinalizer, isJobFinished, newCondition, ensureCondition } from './job/conditions.ts';
-import type { JobEnv, JobSync } from './job/context.ts';
-import { isPodFailed, isPodTerminal, matchPodFailurePolicy, nextBackoffRecord, type BackoffRecord } from './job/failures.ts';
-import { completionIndex, parseIndexes } from './job/indexes.ts';
+import { newJobSync, type JobEnv } from './job/context.ts';
+import { isPodFailed, matchPodFailurePolicy, type BackoffRecord } from './job/failures.ts';
 import { deleteActivePods, isSuspended, manageJob } from './job/manage.ts';
-import { isIndexed, removeTrackingFinalizer, setCount, trackJobStatusAndRemoveFinalizers } from './job/tracking.ts';
+import { removeTrackingFinalizer, setCount, trackJobStatusAndRemoveFinalizers } from './job/tracking.ts';
 import { claimObjects, getControllerOf, indexByControllerUid, PodControl, recheckOwner } from './pod-control.ts';
 import { WorkQueue } from './workqueue.ts';
 
@@ -49,6 +48,7 @@ export class JobController implements Controller {
   private readonly expectations: ControllerExpectations;
   private readonly backoff = new Map<string, BackoffRecord>();
   private readonly removals = new Map<string, Set<string>>();
+  private readonly requeues = new Map<string, number>();
   private readonly env: JobEnv;
 
   constructor(
@@ -71,7 +71,7 @@ export class JobController implements Controller {
         return s;
       },
       now: () => ctx.now(),
-      requeueAfter: (key, ms) => this.queue.addAfter(key, ms),
+      requeueAfter: (key, ms) => this.requeueAfter(key, ms),
       backoffBaseMs: opts.backoffBaseMs ?? 10_000,
       backoffMaxMs: opts.backoffMaxMs ?? 6 * 60_000,
     };
@@ -116,6 +116,15 @@ export class JobController implements Controller {
     this.queue.shutdown();
   }
 
+  /** addAfter keeping the earliest pending time per key (a later WorkQueue.addAfter call replaces the timer). */
+  private requeueAfter(key: string, ms: number): void {
+    const due = Date.now() + ms;
+    const pending = this.requeues.get(key);
+    if (pending !== undefined && pending > Date.now() && pending <= due) return;
+    this.requeues.set(key, due);
+    this.queue.addAfter(key, ms);
+  }
+
   private owner(pod: KubeObject): KubeObject | undefined {
     const ref = getControllerOf(pod);
     if (!ref || ref.kind !== 'Job') return undefined;
@@ -137,6 +146,7 @@ export class JobController implements Controller {
       this.expectations.delete(key);
       this.backoff.delete(key);
       this.removals.delete(key);
+      this.requeues.delete(key);
       return this.releaseFinalizers(key, undefined);
     }
     if (isJobFinished(cached)) {
@@ -156,7 +166,7 @@ export class JobController implements Controller {
       canAdopt: recheckOwner(this.ctx.client, job),
       fieldManager: NAME,
     });
-    const s = this.newSync(key, job, pods);
+    const s = newJobSync(key, job, pods, this.env.finalizerRemovals(key), this.backoff.get(key));
     const completions = job.spec?.completions == null ? undefined : Number(job.spec.completions);
     if (!job.status.startTime && !isSuspended(job)) job.status.startTime = rfc3339(now);
 
@@ -175,7 +185,7 @@ export class JobController implements Controller {
       } else if (job.spec?.activeDeadlineSeconds != null && !isSuspended(job)) {
         const left = (timeMs(job.status.startTime) ?? now.getTime()) + Number(job.spec.activeDeadlineSeconds) * 1000 - now.getTime();
         if (left <= 0) s.finished = newCondition('FailureTarget', 'True', 'DeadlineExceeded', 'Job was active longer than specified deadline', now);
-        else this.queue.addAfter(key, left);
+        else this.requeueAfter(key, left);
       }
     }
 
@@ -217,54 +227,6 @@ export class JobController implements Controller {
       this.recorder.event(job, 'Normal', 'Resumed', 'Job resumed');
       job.status.startTime = rfc3339(now);
     }
-  }
-
-  /** syncJobCtx: the pods' state and the counts including pods finished but not yet counted. */
-  private newSync(key: string, job: KubeObject, pods: KubeObject[]): JobSync {
-    const removals = this.env.finalizerRemovals(key);
-    for (const uid of [...removals]) {
-      const pod = pods.find((p) => p.metadata.uid === uid);
-      if (!pod || !hasTrackingFinalizer(pod)) removals.delete(uid);
-    }
-    const active = pods.filter(isPodActive);
-    const u = job.status.uncountedTerminatedPods ?? {};
-    const s: JobSync = {
-      key,
-      job,
-      pods,
-      active,
-      ready: active.filter(isPodReady).length,
-      terminating: pods.filter((p) => p.metadata.deletionTimestamp && !isPodTerminal(p)).length,
-      uncounted: { succeeded: new Set(u.succeeded ?? []), failed: new Set(u.failed ?? []) },
-      expectedRmFinalizers: new Set(removals),
-      succeeded: 0,
-      failed: 0,
-      prevSucceededIndexes: new Set(),
-      succeededIndexes: new Set(),
-      backoff: this.backoff.get(key) ?? { failuresAfterLastSuccess: 0 },
-    };
-    const completions = Number(job.spec?.completions ?? 0);
-    const fresh = pods.filter((p) => {
-      const uid = p.metadata.uid!;
-      if (!hasTrackingFinalizer(p) || s.expectedRmFinalizers.has(uid)) return false;
-      if (isIndexed(job) && !(completionIndex(p) >= 0 && completionIndex(p) < completions)) return false;
-      return true;
-    });
-    const newSucceeded = fresh.filter((p) => p.status?.phase === 'Succeeded' && !s.uncounted.succeeded.has(p.metadata.uid!));
-    const newFailed = fresh.filter((p) => isPodFailed(p, job) && !s.uncounted.failed.has(p.metadata.uid!));
-    s.succeeded = Number(job.status.succeeded ?? 0) + newSucceeded.length + s.uncounted.succeeded.size;
-    s.failed =
-      Number(job.status.failed ?? 0) +
-      newFailed.filter((p) => matchPodFailurePolicy(job.spec?.podFailurePolicy, p).countFailed).length +
-      s.uncounted.failed.size;
-    s.backoff = nextBackoffRecord(s.backoff, newSucceeded, newFailed);
-    if (isIndexed(job)) {
-      s.prevSucceededIndexes = new Set(parseIndexes(job.status.completedIndexes, completions));
-      s.succeededIndexes = new Set(s.prevSucceededIndexes);
-      for (const p of newSucceeded) s.succeededIndexes.add(completionIndex(p));
-      s.succeeded = s.succeededIndexes.size;
-    }
-    return s;
   }
 
   /** Pods of a finished (or deleted) Job still holding the tracking finalizer are let go. */

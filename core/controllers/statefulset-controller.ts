@@ -11,13 +11,14 @@
 import { isDeepStrictEqual } from 'node:util';
 import { isApiError } from '../api/errors.ts';
 import { labelSelectorFromObject, type Selector } from '../api/selectors.ts';
-import type { KubeObject, OwnerReference } from '../api/types.ts';
+import type { KubeObject } from '../api/types.ts';
 import type { EventRecorder } from '../client/event-recorder.ts';
 import { controllerOwnerKey, type Controller, type ControllerContext } from './controller.ts';
 import {
-  CONTROLLER_REVISION, HISTORY_HASH_LABEL, indexByController, ownedRevisions, syncRevisions, templateOf, truncateHistory,
+  CONTROLLER_REVISION, HISTORY_HASH_LABEL, ownedRevisions, syncRevisions, templateOf, truncateHistory,
 } from './controller-revision.ts';
 import { keyOf, type Informer } from './informer.ts';
+import { claimObjects, indexByControllerUid, recheckOwner } from './pod-control.ts';
 import {
   claimRefsFor, claimsFor, identityMatches, isMemberOf, ordinalOf, podRevision, updateIdentity,
 } from './statefulset/identity.ts';
@@ -43,8 +44,8 @@ export class StatefulSetController implements Controller, StatefulPodControl {
     this.claims = ctx.informers.for(PVC);
     this.revisions = ctx.informers.for(CONTROLLER_REVISION);
     this.recorder = ctx.recorder('statefulset-controller');
-    indexByController(this.pods);
-    indexByController(this.revisions);
+    indexByControllerUid(this.pods);
+    indexByControllerUid(this.revisions);
     this.sets.addHandlers({
       onAdd: (s) => this.queue.add(keyOf(s)),
       onUpdate: (_o, s) => this.queue.add(keyOf(s)),
@@ -137,34 +138,17 @@ export class StatefulSetController implements Controller, StatefulPodControl {
     }
   }
 
-  /** ClaimPods: owned members matching the selector; adopt matching orphans, release the rest. */
+  /** getPodsForStatefulSet: owned members matching the selector; matching orphans adopted, the rest released. */
   private async claimPods(set: KubeObject, selector: Selector): Promise<KubeObject[]> {
-    const uid = set.metadata.uid!;
-    const out: KubeObject[] = [];
-    for (const pod of this.pods.list(set.metadata.namespace)) {
-      const ref = pod.metadata.ownerReferences?.find((r) => r.controller);
-      const matches = selector.matches(pod.metadata.labels) && isMemberOf(set, pod);
-      if (ref?.uid === uid) {
-        if (matches) out.push(pod);
-        else if (!pod.metadata.deletionTimestamp) await this.setOwner(pod, (refs) => refs.filter((r) => r.uid !== uid));
-      } else if (!ref && matches && !pod.metadata.deletionTimestamp && !set.metadata.deletionTimestamp) {
-        const adopted = await this.setOwner(pod, (refs) => [...refs, { apiVersion: STS.apiVersion, kind: STS.kind, name: set.metadata.name!, uid, controller: true, blockOwnerDeletion: true }]);
-        if (adopted) out.push(adopted);
-      }
-    }
-    return out.sort((a, b) => ordinalOf(a) - ordinalOf(b));
-  }
-
-  private async setOwner(pod: KubeObject, change: (refs: OwnerReference[]) => OwnerReference[]): Promise<KubeObject | undefined> {
-    const next = structuredClone(pod);
-    next.metadata.ownerReferences = change(pod.metadata.ownerReferences ?? []);
-    if (!next.metadata.ownerReferences!.length) delete next.metadata.ownerReferences;
-    try {
-      return await this.ctx.client.update(next);
-    } catch (e) {
-      if (isApiError(e, 'NotFound')) return undefined;
-      throw e;
-    }
+    const pods = await claimObjects(this.pods.list(set.metadata.namespace), {
+      client: this.ctx.client,
+      owner: set,
+      selector,
+      canAdopt: recheckOwner(this.ctx.client, set),
+      fieldManager: this.name,
+      match: (pod) => isMemberOf(set, pod),
+    });
+    return pods.sort((a, b) => ordinalOf(a) - ordinalOf(b));
   }
 
   // ---- StatefulPodControl ---------------------------------------------------------------------

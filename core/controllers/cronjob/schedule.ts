@@ -6,7 +6,7 @@
  */
 import { mostRecentScheduleTime, type CronSchedule } from '../../api/cron.ts';
 import type { KubeObject } from '../../api/types.ts';
-import { controllerRef } from '../controller-revision.ts';
+import { newControllerRef } from '../pod-control.ts';
 import { timeMs } from '../controller-utils.ts';
 
 export const SCHEDULED_TIMESTAMP_ANNOTATION = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
@@ -78,7 +78,7 @@ export function jobFromTemplate(cj: KubeObject, scheduled: Date): KubeObject {
       namespace: cj.metadata.namespace,
       labels: { ...(jt.metadata?.labels ?? {}) },
       annotations: { ...(jt.metadata?.annotations ?? {}), [SCHEDULED_TIMESTAMP_ANNOTATION]: formatInZone(scheduled, cj.spec?.timeZone) },
-      ownerReferences: [controllerRef(cj)],
+      ownerReferences: [newControllerRef(cj)],
     },
     spec: structuredClone(jt.spec ?? {}),
   };

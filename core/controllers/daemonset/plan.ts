@@ -192,3 +192,28 @@ export function planRollingUpdate(ds: KubeObject, nodes: KubeObject[], pods: Kub
   const room = Math.min(Math.max(0, maxSurge - surging), candidateNew.length);
   return { delete: toDelete, create: [...allowedNew, ...candidateNew.slice(0, room)] };
 }
+
+/** updateDaemonSetStatus's counts: per node that should run a pod, its oldest pod's state. */
+export function daemonSetCounts(ds: KubeObject, nodes: KubeObject[], pods: KubeObject[], hash: string, now: Date) {
+  const minReady = Number(ds.spec?.minReadySeconds ?? 0);
+  const byNode = nodesToDaemonPods(pods);
+  const c = { desiredNumberScheduled: 0, currentNumberScheduled: 0, numberMisscheduled: 0, numberReady: 0, numberAvailable: 0, numberUnavailable: 0, updatedNumberScheduled: 0 };
+  for (const node of nodes) {
+    const list = byNode.get(node.metadata.name!) ?? [];
+    if (!nodeShouldRunDaemonPod(node, ds).shouldRun) {
+      if (list.length) c.numberMisscheduled++;
+      continue;
+    }
+    c.desiredNumberScheduled++;
+    if (!list.length) continue;
+    c.currentNumberScheduled++;
+    const pod = [...list].sort(byCreationAndPhase)[0]!;
+    if (isPodReady(pod)) {
+      c.numberReady++;
+      if (isPodAvailable(pod, minReady, now)) c.numberAvailable++;
+    }
+    if (isPodUpdated(pod, hash)) c.updatedNumberScheduled++;
+  }
+  c.numberUnavailable = c.desiredNumberScheduled - c.numberAvailable;
+  return c;
+}

@@ -12,6 +12,8 @@ export const COMPLETION_INDEX_ENV = 'JOB_COMPLETION_INDEX';
 /** names.MaxGeneratedNameLength: 63 minus the 5 random characters. */
 const MAX_GENERATED_NAME = 58;
 
+export const isIndexed = (job: KubeObject): boolean => job.spec?.completionMode === 'Indexed';
+
 /** The pod's completion index, -1 when it has none (or an invalid one). */
 export function completionIndex(pod: KubeObject): number {
   const v = pod.metadata.annotations?.[COMPLETION_INDEX] ?? pod.metadata.labels?.[COMPLETION_INDEX];

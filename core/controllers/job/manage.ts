@@ -12,8 +12,8 @@ import { keyOf } from '../informer.ts';
 import { JOB_TRACKING_FINALIZER } from './conditions.ts';
 import type { JobEnv, JobSync } from './context.ts';
 import { onlyReplaceFailedPods, remainingBackoffMs } from './failures.ts';
-import { addCompletionIndexEnv, COMPLETION_INDEX, duplicatedIndexPods, firstPendingIndexes, generateNameWithIndex } from './indexes.ts';
-import { isIndexed, removeTrackingFinalizer } from './tracking.ts';
+import { addCompletionIndexEnv, COMPLETION_INDEX, duplicatedIndexPods, firstPendingIndexes, generateNameWithIndex, isIndexed } from './indexes.ts';
+import { removeTrackingFinalizer } from './tracking.ts';
 
 /** MaxPodCreateDeletePerSync. */
 const MAX_PER_SYNC = 500;

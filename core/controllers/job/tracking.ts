@@ -15,12 +15,10 @@ import type { KubeObject } from '../../api/types.ts';
 import { ensureCondition, findCondition, hasTrackingFinalizer, JOB_TRACKING_FINALIZER, newCondition } from './conditions.ts';
 import type { JobEnv, JobSync } from './context.ts';
 import { isPodFailed, matchPodFailurePolicy } from './failures.ts';
-import { completionIndex, formatIndexes } from './indexes.ts';
+import { completionIndex, formatIndexes, isIndexed } from './indexes.ts';
 
 /** MaxUncountedPods: at most this many pods are counted per sync. */
 const MAX_UNCOUNTED = 500;
-
-export const isIndexed = (job: KubeObject): boolean => job.spec?.completionMode === 'Indexed';
 
 /** An int32 status counter, omitted when zero (omitempty). */
 export function setCount(status: any, field: string, n: number): void {

@@ -6,7 +6,8 @@
  * volumeClaimTemplate mounted in place of the template's volume of that name.
  */
 import type { KubeObject, OwnerReference } from '../../api/types.ts';
-import { CONTROLLER_REVISION_HASH_LABEL, controllerRef } from '../controller-revision.ts';
+import { CONTROLLER_REVISION_HASH_LABEL } from '../controller-revision.ts';
+import { newControllerRef } from '../pod-control.ts';
 
 export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
@@ -76,7 +77,7 @@ export function newStatefulSetPod(set: KubeObject, ordinal: number, revision: st
       labels: { ...(tm.labels ?? {}), [POD_NAME_LABEL]: name, [POD_INDEX_LABEL]: String(ordinal), [CONTROLLER_REVISION_HASH_LABEL]: revision },
       ...(tm.annotations ? { annotations: { ...tm.annotations } } : {}),
       ...(tm.finalizers ? { finalizers: [...tm.finalizers] } : {}),
-      ownerReferences: [controllerRef(set)],
+      ownerReferences: [newControllerRef(set)],
     },
     spec,
   };
