@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { ApiError, isApiError } from '../../api/errors.ts';
 import { log } from '../../log.ts';
+import { decodeKubernetesProtobuf } from './protobuf.ts';
 
 /** kube-apiserver's limit on a request body. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -67,8 +68,13 @@ function tooLarge(limit: number): ApiError {
 /** The body decoded by its Content-Type (JSON or YAML). */
 export function decodeBody(buf: Buffer, contentType: string | undefined): unknown {
   const ct = (contentType ?? 'application/json').split(';')[0]!.trim().toLowerCase();
-  if (ct.includes('protobuf')) {
-    throw new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+  if (ct === 'application/vnd.kubernetes.protobuf') {
+    const { object, unknown } = decodeKubernetesProtobuf(buf);
+    if (unknown.length) log.warn('http: protobuf body fields not decoded', { kind: object.kind, fields: unknown.slice(0, 20) });
+    return object;
+  }
+  if (ct !== 'application/json' && ct !== 'application/yaml' && !ct.endsWith('+json') && !ct.endsWith('+yaml') && ct !== 'text/plain' && ct !== '') {
+    throw new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
   }
   const text = buf.toString('utf8');
   if (!text.trim()) throw new ApiError('BadRequest', 'the request body is empty');
