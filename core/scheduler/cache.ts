@@ -34,8 +34,16 @@ export class SchedulerCache {
    * nodes, nodes with NoSchedule/NoExecute taints, nodes with PreferNoSchedule taints.
    */
   readonly counts = { unschedulable: 0, hardTainted: 0, softTainted: 0 };
+  /** Bumped whenever a node is added, changed or removed (plugins' derived caches check it). */
+  nodeGeneration = 0;
+  private readonly podObservers: Array<(pi: PodInfo, delta: 1 | -1) => void> = [];
 
   constructor(private readonly resolve: PriorityResolver = defaultPriority) {}
+
+  /** Be told of every pod placed on (+1) or taken off (-1) a node, assumed ones included. */
+  observePods(fn: (pi: PodInfo, delta: 1 | -1) => void): void {
+    this.podObservers.push(fn);
+  }
 
   /** Nodes that exist (have a Node object), in a stable order. */
   nodeList(): NodeInfo[] {
@@ -67,6 +75,7 @@ export class SchedulerCache {
     this.countImages(ni, 1);
     this.countFlags(ni, 1);
     if (!had) this.listDirty = true;
+    this.nodeGeneration++;
     return ni;
   }
 
@@ -77,6 +86,7 @@ export class SchedulerCache {
     this.countFlags(ni, -1);
     ni.node = null;
     this.listDirty = true;
+    this.nodeGeneration++;
     // Pods still bound to it stay accounted (a ghost node) until they are deleted.
     if (ni.pods.length === 0) this.nodes.delete(ni.name);
   }
@@ -166,6 +176,7 @@ export class SchedulerCache {
     this.index.add(pi);
     if (hasAffinity(pi)) this.podsWithAffinity.add(pi);
     if (pi.requiredAntiAffinityTerms.length) this.podsWithRequiredAntiAffinity.add(pi);
+    for (const o of this.podObservers) o(pi, 1);
   }
 
   private unplace(pi: PodInfo): void {
@@ -177,6 +188,7 @@ export class SchedulerCache {
     this.index.remove(pi);
     this.podsWithAffinity.delete(pi);
     this.podsWithRequiredAntiAffinity.delete(pi);
+    for (const o of this.podObservers) o(pi, -1);
   }
 
   /** Pods bound or assumed, for tests and diagnostics. */

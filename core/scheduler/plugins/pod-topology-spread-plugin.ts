@@ -14,6 +14,7 @@ import { tolerationsTolerate, type Labels } from '../affinity.ts';
 import { MAX_NODE_SCORE, Status, type Handle, type Listers, type Plugin, type StateData } from '../framework.ts';
 import type { NodeInfo } from '../node-info.ts';
 import type { PodInfo } from '../pod-info.ts';
+import { DomainCounts } from '../domain-counts.ts';
 
 export const name = 'PodTopologySpread';
 export const ERR_CONSTRAINTS = "node(s) didn't match pod topology spread constraints";
@@ -102,8 +103,13 @@ function hasAllKeys(labels: Labels, cs: readonly Constraint[]): boolean {
   return true;
 }
 
+/** Every node passes the inclusion policies for this pod (so cached domain counts apply). */
+function trivialInclusion(pod: PodInfo, c: Constraint): boolean {
+  return !c.honorTaints && (!c.honorAffinity || !pod.requiredNodeAffinity);
+}
+
 function included(pod: PodInfo, node: NodeInfo, c: Constraint): boolean {
-  if (!c.honorTaints && (!c.honorAffinity || !pod.requiredNodeAffinity)) return true;
+  if (trivialInclusion(pod, c)) return true;
   if (c.honorAffinity && pod.requiredNodeAffinity && !pod.requiredNodeAffinity.matches(node.labels, node.name)) return false;
   if (c.honorTaints) for (const t of node.hardTaints) if (!tolerationsTolerate(pod.tolerations, t)) return false;
   return true;
@@ -147,6 +153,7 @@ function countOnNode(node: NodeInfo, c: Constraint, ns: string): number {
 
 export function create(handle: Handle): Plugin {
   const { cache, listers } = handle;
+  const domains = new DomainCounts(cache);
   const update = (state: any, pod: PodInfo, other: PodInfo, node: NodeInfo, delta: number) => {
     const s = state.read(FILTER_KEY) as FilterState | undefined;
     if (!s || other.namespace !== pod.namespace || !hasAllKeys(node.labels, s.constraints)) return;
@@ -162,6 +169,16 @@ export function create(handle: Handle): Plugin {
     preFilter(state, pod, nodes) {
       const cs = constraintsOf(pod, 'DoNotSchedule');
       if (!cs.length) return Status.SKIP;
+      const finish = (counts: Map<string, number>[]) => {
+        const s = new FilterState(cs, counts, cs.map(() => Infinity), cs.map((c) => (c.selector.matches(pod.labels) ? 1 : 0)));
+        cs.forEach((_c, i) => s.recompute(i));
+        state.write(FILTER_KEY, s);
+        return null;
+      };
+      if (cs.every((c) => trivialInclusion(pod, c))) {
+        const keys = [...new Set(cs.map((c) => c.topologyKey))].sort();
+        return finish(cs.map((c) => new Map(domains.get(pod.namespace, c.selector, c.topologyKey, keys))));
+      }
       const counts = cs.map(() => new Map<string, number>());
       for (const node of nodes) {
         if (!hasAllKeys(node.labels, cs)) continue;
@@ -182,10 +199,7 @@ export function create(handle: Handle): Plugin {
           if (n !== undefined) m.set(v, n + 1);
         });
       });
-      const s = new FilterState(cs, counts, cs.map(() => Infinity), cs.map((c) => (c.selector.matches(pod.labels) ? 1 : 0)));
-      cs.forEach((_c, i) => s.recompute(i));
-      state.write(FILTER_KEY, s);
-      return null;
+      return finish(counts);
     },
     addPod(state, pod, other, node) {
       update(state, pod, other, node, 1);
@@ -228,8 +242,14 @@ export function create(handle: Handle): Plugin {
         });
       }
       const weights = cs.map((c, i) => Math.log((c.topologyKey === HOSTNAME ? nodes.length - ignored.size : counts[i]!.size) + 2));
+      const keys = requireAll ? [...new Set(cs.map((c) => c.topologyKey))].sort() : null;
       cs.forEach((c, i) => {
         if (c.topologyKey === HOSTNAME) return;
+        if (trivialInclusion(pod, c)) {
+          const all = domains.get(pod.namespace, c.selector, c.topologyKey, keys);
+          for (const v of counts[i]!.keys()) counts[i]!.set(v, all.get(v) ?? 0);
+          return;
+        }
         const m = counts[i]!;
         cache.index.forEachMatching(pod.namespace, c.selector, (p) => {
           if (p.terminating) return;

@@ -179,3 +179,27 @@ describe('Scheduler', () => {
     expect(await boundNode(env.client, 'next')).toBe('node-1');
   });
 });
+
+describe('binding', () => {
+  it('forgets an assumed pod whose binding fails, and retries it with backoff', async () => {
+    const { ApiError } = await import('../../../core/api/errors.ts');
+    env = await setup({ queue: { initialBackoffMs: 400, maxBackoffMs: 400 } });
+    let rejections = 1;
+    env.api.admission.add({
+      name: 'FlakyBinding',
+      validate(a) {
+        if (a.subresource === 'binding' && a.name === 'a' && rejections-- > 0) throw new ApiError('InternalError', 'etcd is having a moment');
+      },
+    });
+    await createAll(env.client, [node('node-1', { cpu: '1' })]);
+    await env.client.create(pod('a', { cpu: '1' }));
+    const msg = await unschedulableMessage(env.client, 'a');
+    expect(msg).toBe('running Bind plugin "DefaultBinder": etcd is having a moment');
+    const p = await getPod(env.client, 'a');
+    expect(p.status.conditions.find((c: any) => c.type === 'PodScheduled').reason).toBe('SchedulerError');
+    // While it backs off, its cpu is not held on the node.
+    expect(env.scheduler.cache.isAssumed('default/a')).toBe(false);
+    expect(env.scheduler.cache.nodes.get('node-1')!.requested.milliCpu).toBe(0);
+    expect(await boundNode(env.client, 'a')).toBe('node-1');
+  });
+});
