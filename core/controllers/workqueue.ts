@@ -20,7 +20,7 @@ export class WorkQueue {
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   private readonly waiters: Array<() => void> = [];
   private readonly idleWaiters: Array<() => void> = [];
   private readonly baseDelay: number;
@@ -41,18 +41,20 @@ export class WorkQueue {
     this.waiters.shift()?.();
   }
 
-  /** Add after a delay (a later call with a shorter delay wins). */
+  /** Add after a delay. A key waiting already keeps the earlier of its two due times. */
   addAfter(key: string, ms: number): void {
     if (this.stopped) return;
     if (ms <= 0) return this.add(key);
+    const due = Date.now() + ms;
     const existing = this.timers.get(key);
-    if (existing) clearTimeout(existing);
-    const t = setTimeout(() => {
+    if (existing && existing.due <= due) return;
+    if (existing) clearTimeout(existing.timer);
+    const timer = setTimeout(() => {
       this.timers.delete(key);
       this.add(key);
     }, ms);
-    t.unref?.();
-    this.timers.set(key, t);
+    timer.unref?.();
+    this.timers.set(key, { timer, due });
   }
 
   /** Add after this key's backoff, which doubles with each consecutive failure. */
@@ -125,7 +127,7 @@ export class WorkQueue {
 
   shutdown(): void {
     this.stopped = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
     for (const w of this.waiters.splice(0)) w();
     for (const w of this.idleWaiters.splice(0)) w();

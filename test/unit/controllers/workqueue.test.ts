@@ -48,11 +48,25 @@ describe('WorkQueue', () => {
       if (fails-- > 0) throw new Error('boom');
     });
     q.add('k');
-    await tick(150);
+    for (let i = 0; i < 100 && times.length < 4; i++) await tick(10);
     expect(times).toHaveLength(4);
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
     expect(gaps[2]!).toBeGreaterThanOrEqual(gaps[0]!);
     expect(q.numRequeues('k')).toBe(0);
+    q.shutdown();
+  });
+
+  it('addAfter keeps the earlier due time', async () => {
+    const q = new WorkQueue({ name: 't' });
+    const seen: number[] = [];
+    const start = Date.now();
+    void q.run(1, async () => {
+      seen.push(Date.now() - start);
+    });
+    q.addAfter('k', 30);
+    q.addAfter('k', 5000); // must not push the first one back
+    await tick(80);
+    expect(seen).toHaveLength(1);
     q.shutdown();
   });
 
