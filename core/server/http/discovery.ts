@@ -186,8 +186,11 @@ const AGGREGATED = [
 /** Which aggregated format the Accept header asks for, if any. */
 export function wantsAggregated(accept: string | undefined): { version: string; type: string } | undefined {
   if (!accept || !accept.includes('APIGroupDiscoveryList')) return undefined;
-  const offered = accept.split(',').map((s) => s.replace(/\s+/g, '').split(';q=')[0]);
-  return AGGREGATED.find((a) => offered.some((o) => o!.includes('as=APIGroupDiscoveryList') && o!.includes(`v=${a.version}`) && o!.includes('g=apidiscovery.k8s.io')));
+  const offered = accept.split(',').map((o) => {
+    const params = new Map(o.split(';').slice(1).map((p) => p.trim().split('=') as [string, string]));
+    return params.get('as') === 'APIGroupDiscoveryList' && params.get('g') === 'apidiscovery.k8s.io' ? params.get('v') : undefined;
+  });
+  return AGGREGATED.find((a) => offered.includes(a.version));
 }
 
 /** /api (core only) or /apis (every named group) as an APIGroupDiscoveryList. */

@@ -12,7 +12,8 @@ import { serviceAccountUser } from './auth.ts';
 import type { HttpContext } from './context.ts';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.ts';
 import { serveMetrics } from './metrics-api.ts';
-import { openapiV2, openapiV3, openapiV3Root } from './openapi.ts';
+import { openapiV2, openapiV2Proto, openapiV3, openapiV3Root } from './openapi.ts';
+import { PROTO_OPENAPI_V2 } from './openapi-v2-proto.ts';
 import { forbidden } from './rbac.ts';
 import { serveResource } from './resources.ts';
 import { decodeBody, negotiate, readBody, send, sendError } from './respond.ts';
@@ -169,8 +170,12 @@ function serveNonResource(ctx: HttpContext, req: IncomingMessage, res: ServerRes
     return send(res, 200, list);
   }
   if (path === '/openapi/v2') {
+    if (accept?.includes(PROTO_OPENAPI_V2)) {
+      const d = openapiV2Proto();
+      return sendDoc(req, res, d.body, d.etag, false, 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf');
+    }
     if (accept && !/application\/json|\*\/\*/.test(accept)) {
-      throw new ApiError('NotAcceptable', 'only the following media types are accepted: application/json');
+      throw new ApiError('NotAcceptable', `only the following media types are accepted: application/json, ${PROTO_OPENAPI_V2}`);
     }
     const d = openapiV2();
     return sendDoc(req, res, d.body, d.etag);
@@ -187,11 +192,11 @@ function serveNonResource(ctx: HttpContext, req: IncomingMessage, res: ServerRes
   throw notFoundStatus();
 }
 
-function sendDoc(req: IncomingMessage, res: ServerResponse, body: string, etag: string, immutable = false): void {
+function sendDoc(req: IncomingMessage, res: ServerResponse, body: string | Buffer, etag: string, immutable = false, type = 'application/json'): void {
   const tag = `"${etag}"`;
   const headers: Record<string, string> = {
     ETag: tag,
-    'Content-Type': 'application/json',
+    'Content-Type': type,
     'Cache-Control': immutable ? 'public, immutable' : 'no-cache, private',
   };
   if (req.headers['if-none-match'] === tag) {

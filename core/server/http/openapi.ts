@@ -5,11 +5,12 @@
  * `fieldValidation` parameter on PATCH operations) — so `kubectl apply --validate=strict`
  * sends `fieldValidation=Strict` and unknown fields come back as errors from `unknownFields`.
  *
- * protobuf OpenAPI is not served: a client asking only for it gets 406 and falls back to JSON.
+ * /openapi/v2 is also served as gnostic protobuf, which kubectl 1.27–1.29 ask for.
  */
 import { createHash } from 'node:crypto';
 import { closure, definitions, type Schema } from './openapi-schema.ts';
 import { groupVersions, resourcesOf, type ResourceDef } from './discovery.ts';
+import { encodeOpenApiV2 } from './openapi-v2-proto.ts';
 
 export const OPENAPI_VERSION = 'v1.30.0';
 
@@ -30,6 +31,17 @@ export function openapiV2(): Doc {
     v2Doc = doc({ swagger: '2.0', info: { title: 'Kubernetes', version: OPENAPI_VERSION }, paths: {}, definitions: definitions().defs });
   }
   return v2Doc;
+}
+
+let v2Proto: { body: Buffer; etag: string } | undefined;
+
+/** The same document as gnostic protobuf (kubectl 1.27–1.29's `kubectl apply`). */
+export function openapiV2Proto(): { body: Buffer; etag: string } {
+  if (!v2Proto) {
+    const body = encodeOpenApiV2(definitions().defs, OPENAPI_VERSION);
+    v2Proto = { body, etag: createHash('sha512').update(body).digest('hex').slice(0, 64).toUpperCase() };
+  }
+  return v2Proto;
 }
 
 const gvPath = (group: string, version: string) => (group ? `apis/${group}/${version}` : `api/${version}`);
