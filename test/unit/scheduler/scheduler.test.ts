@@ -76,6 +76,17 @@ describe('Scheduler', () => {
     expect(scheduled[0]!.type).toBe('Normal');
   });
 
+  it('retries when a node grows (allocatable updated)', async () => {
+    env = await setup();
+    await createAll(env.client, [node('node-1', { memory: '1Gi' })]);
+    await env.client.create(pod('db', { memory: '4Gi' }));
+    await unschedulableMessage(env.client, 'db');
+    const n = await env.client.get({ apiVersion: 'v1', kind: 'Node', name: 'node-1' });
+    const grown = { ...n.status.allocatable, memory: '16Gi' };
+    await env.client.updateStatus({ ...n, status: { ...n.status, capacity: grown, allocatable: grown } });
+    expect(await boundNode(env.client, 'db')).toBe('node-1');
+  });
+
   it('with no nodes at all says so, and schedules when one registers', async () => {
     env = await setup();
     await env.client.create(pod('early'));
