@@ -9,6 +9,7 @@ import { PRINTERS_CORE } from './table-core.ts';
 import { PRINTERS_WORKLOADS } from './table-workloads.ts';
 
 export type { Column, Printer };
+export { humanDuration, since } from './table-util.ts';
 
 export interface Table {
   kind: 'Table';
