@@ -8,6 +8,7 @@ import { startApiHttpServer, type ApiHttpServer } from '../../../core/server/htt
 import { HttpClient } from '../../../core/client/http-client.ts';
 import { isApiError } from '../../../core/api/errors.ts';
 import type { ClientWatchEvent } from '../../../core/client/client.ts';
+import type { KubeObject } from '../../../core/api/types.ts';
 
 const CM = { apiVersion: 'v1', kind: 'ConfigMap' };
 
@@ -36,7 +37,7 @@ describe.each([
   });
 
   it('creates, gets, lists, updates, patches and deletes', async () => {
-    const c = await client.create({ ...CM, metadata: { name: 'a', namespace: 'default', labels: { x: '1' } }, data: { k: 'v' } });
+    const c = await client.create<KubeObject>({ ...CM, metadata: { name: 'a', namespace: 'default', labels: { x: '1' } }, data: { k: 'v' } });
     expect(c.metadata.uid).toBeTruthy();
     expect((await client.get({ ...CM, namespace: 'default', name: 'a' })).data).toEqual({ k: 'v' });
     const list = await client.list(CM, { namespace: 'default', labelSelector: 'x=1' });
