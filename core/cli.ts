@@ -9,6 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { defaultDataDir, startCluster, type Cluster } from './cluster.ts';
+import { serve as serveCluster } from './serve.ts';
 import { isApiError } from './api/errors.ts';
 import { resolveResourceName, apiVersionOf } from './api/kinds.ts';
 import { ImportError, parseManifests, type ParsedDocument } from './api/yaml-import.ts';
@@ -17,7 +18,7 @@ import { validateObject } from './api/validation/index.ts';
 import type { KubeObject } from './api/types.ts';
 
 const USAGE = `usage:
-  wheelhouse serve [--data-dir DIR] [--port PORT]
+  wheelhouse serve [--data-dir DIR] [--port PORT] [--api-port PORT]
   wheelhouse apply -f FILE [-f FILE…] [--data-dir DIR] [-n NAMESPACE] [--dry-run]
   wheelhouse get KIND [NAME] [-n NAMESPACE | -A] [-o json|yaml] [--data-dir DIR]
   wheelhouse start`;
@@ -48,25 +49,36 @@ async function main(argv: string[]): Promise<number> {
 async function serve(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { 'data-dir': { type: 'string' }, port: { type: 'string' } },
+    options: { 'data-dir': { type: 'string' }, port: { type: 'string' }, 'api-port': { type: 'string' } },
     strict: true,
   });
-  const port = values.port === undefined ? 0 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`wheelhouse serve: --port must be a number from 0 to 65535, not "${values.port}"`);
-    return 2;
-  }
-  const cluster = await startCluster({ dataDir: values['data-dir'] ?? defaultDataDir() });
-  console.log(`Wheelhouse control plane is running (data folder ${cluster.dataDir}, store ${cluster.storeUrl}).`);
-  console.log('Not built yet: the web UI and the Kubernetes HTTP API (kubeconfig); see README "Status".');
+  const port = parsePort('--port', values.port, 0);
+  const apiPort = parsePort('--api-port', values['api-port'], 0);
+  if (port === undefined || apiPort === undefined) return 2;
+  const served = await serveCluster({ dataDir: values['data-dir'] ?? defaultDataDir(), apiPort });
+  const { cluster, apiServer } = served;
+  console.log(`Wheelhouse is running (data folder ${cluster.dataDir}, nodes: ${[...cluster.agents.keys()].join(', ') || 'none'}).`);
+  console.log(`Kubernetes API: ${apiServer.url}`);
+  console.log(`kubeconfig:     ${apiServer.kubeconfigPath}   (kubectl --kubeconfig ${apiServer.kubeconfigPath} get pods)`);
+  console.log('Not built yet: the web UI (see README "Status"); --port is reserved for it.');
   await new Promise<void>((resolveStop) => {
     const stop = () => resolveStop();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  await cluster.stop();
-  console.log('Wheelhouse stopped.');
+  await served.stop();
+  console.log('Wheelhouse stopped; its containers keep running and are adopted at the next start.');
   return 0;
+}
+
+function parsePort(flag: string, value: string | undefined, fallback: number): number | undefined {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    console.error(`wheelhouse serve: ${flag} must be a number from 0 to 65535, not "${value}"`);
+    return undefined;
+  }
+  return n;
 }
 
 async function start(args: string[]): Promise<number> {
