@@ -9,8 +9,8 @@
  *  - pods/portforward: WebSocket with the channel protocol (`?ports=8080,…`; channel 2i carries
  *    port i's data, 2i+1 its errors, each channel's first frame is the port, little-endian).
  *
- * SPDY (kubectl's fallback, and what kubectl 1.30+ tunnels port-forward through, subprotocol
- * `SPDY/3.1+portforward.k8s.io`) is not served: such requests get 400 with an explanation.
+ * SPDY/3.1 is served too (spdy.ts): exec/attach for kubectl ≤ 1.29 (`Upgrade: SPDY/3.1`), and
+ * port-forward, directly or tunneled in a WebSocket (`SPDY/3.1+portforward.k8s.io`, kubectl ≥ 1.30).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -23,6 +23,8 @@ import { intParam, sendError, toApiError } from './respond.ts';
 import { parseRequest, truthy } from './router.ts';
 import { acceptWebSocket, isWebSocketUpgrade, pickProtocol, rejectUpgrade, type WsConnection } from './websocket.ts';
 import { servePortForward } from './port-forward.ts';
+import { SpdyConnection } from './spdy.ts';
+import { serveExecSpdy, servePortForwardSpdy } from './spdy-streams.ts';
 
 const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
 export const PORTFORWARD_PROTOCOLS = ['v4.channel.k8s.io', 'v5.channel.k8s.io', 'channel.k8s.io', 'portforward.k8s.io'];
@@ -118,21 +120,27 @@ async function upgrade(ctx: HttpContext, req: IncomingMessage, socket: Duplex, h
   const user = await identify(ctx, req);
   const attrs = { user, verb: 'create', isResource: true, apiGroup: '', resource: 'pods', subresource: sub, namespace: ri.namespace, name: ri.name };
   if (!ctx.rbac.allowed(attrs)) throw forbidden(attrs);
-  if (!isWebSocketUpgrade(req)) {
-    throw badRequest(`${String(req.headers.upgrade ?? 'this')} upgrade is not supported by Wheelhouse: pods/${sub} is served over WebSocket (channel.k8s.io); SPDY is not implemented`);
-  }
+  const ws = isWebSocketUpgrade(req);
+  const spdy = String(req.headers.upgrade ?? '').toLowerCase() === 'spdy/3.1';
+  if (!ws && !spdy) throw badRequest(`${String(req.headers.upgrade ?? 'this')} upgrade is not supported: use WebSocket or SPDY/3.1`);
+  const spdyVersions = String(req.headers['x-stream-protocol-version'] ?? '').split(',').map((v) => v.trim());
   const q = url.searchParams;
   const pod = await ctx.api.get({ apiVersion: 'v1', kind: 'Pod', namespace: ri.namespace, name: ri.name });
   if (sub === 'portforward') {
+    await streamablePod(ctx, ri.namespace, ri.name);
+    if (spdy) {
+      if (!spdyVersions.includes('portforward.k8s.io')) throw badRequest('port-forward over SPDY needs X-Stream-Protocol-Version: portforward.k8s.io');
+      return servePortForwardSpdy(ctx, acceptSpdy(req, socket, head, 'portforward.k8s.io'), ri.namespace, ri.name);
+    }
+    if (pickProtocol(req, [SPDY_TUNNEL])) return servePortForwardSpdy(ctx, tunnelSpdy(acceptWebSocket(req, socket, head, SPDY_TUNNEL)), ri.namespace, ri.name);
     const protocol = pickProtocol(req, PORTFORWARD_PROTOCOLS);
-    if (!protocol) throw badRequest('port-forward over WebSocket needs a channel.k8s.io subprotocol (SPDY and SPDY-over-WebSocket tunneling are not implemented)');
+    if (!protocol) throw badRequest(`port-forward over WebSocket needs the ${SPDY_TUNNEL} or a channel.k8s.io subprotocol`);
     const ports = q.getAll('ports').flatMap((p) => p.split(',')).map((p) => Number(p.trim()));
     if (!ports.length || ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) throw badRequest('query parameter "ports" must name at least one port (1-65535)');
-    await streamablePod(ctx, ri.namespace, ri.name);
     return servePortForward(ctx, acceptWebSocket(req, socket, head, protocol), ri.namespace, ri.name, ports);
   }
-  const protocol = pickProtocol(req, EXEC_PROTOCOLS);
-  if (!protocol) throw badRequest('exec/attach need the v5.channel.k8s.io or v4.channel.k8s.io WebSocket subprotocol');
+  const protocol = ws ? pickProtocol(req, EXEC_PROTOCOLS) : spdyVersions.includes('v4.channel.k8s.io') ? 'v4.channel.k8s.io' : undefined;
+  if (!protocol) throw badRequest('exec/attach need the v5.channel.k8s.io or v4.channel.k8s.io (WebSocket) or v4.channel.k8s.io (SPDY) protocol');
   const container = resolveContainer(pod, q.get('container'));
   const command = q.getAll('command');
   if (sub === 'exec' && !command.length) throw badRequest('you must specify at least 1 command');
@@ -140,8 +148,32 @@ async function upgrade(ctx: HttpContext, req: IncomingMessage, socket: Duplex, h
   const opts = { tty: truthy(q.get('tty')), stdin: truthy(q.get('stdin')), stdout: q.get('stdout') === null || truthy(q.get('stdout')), stderr: truthy(q.get('stderr')) };
   const io = ctx.podIO!;
   if (sub === 'attach' && !io.attach) throw new ApiError('ServiceUnavailable', 'attach is not supported by this node agent');
-  const session = sub === 'exec' ? await io.exec(ri.namespace, ri.name, container, command, opts) : await io.attach!(ri.namespace, ri.name, container, opts);
-  serveExec(ctx, acceptWebSocket(req, socket, head, protocol), session, command);
+  const start = () => (sub === 'exec' ? io.exec(ri.namespace, ri.name, container, command, opts) : io.attach!(ri.namespace, ri.name, container, opts));
+  if (spdy) return serveExecSpdy(ctx, acceptSpdy(req, socket, head, protocol), opts, command, start);
+  serveExec(ctx, acceptWebSocket(req, socket, head, protocol), await start(), command);
+}
+
+const SPDY_TUNNEL = 'SPDY/3.1+portforward.k8s.io';
+
+/** Completes a `Upgrade: SPDY/3.1` handshake and runs SPDY on the socket. */
+function acceptSpdy(_req: IncomingMessage, socket: Duplex, head: Buffer, version: string): SpdyConnection {
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${version}\r\n\r\n`);
+  (socket as { setNoDelay?: (b: boolean) => void }).setNoDelay?.(true);
+  const conn = new SpdyConnection((b) => socket.write(b));
+  socket.on('data', (d: Buffer) => conn.feed(d));
+  socket.on('close', () => conn.close());
+  conn.onClose(() => socket.destroy());
+  if (head.length) conn.feed(head);
+  return conn;
+}
+
+/** SPDY carried in a WebSocket's binary messages (kubectl ≥ 1.30 port-forward). */
+function tunnelSpdy(ws: WsConnection): SpdyConnection {
+  const conn = new SpdyConnection((b) => ws.send(b));
+  ws.onMessage((d) => conn.feed(d));
+  ws.onClose(() => conn.close());
+  conn.onClose(() => ws.close(1000));
+  return conn;
 }
 
 function serveExec(ctx: HttpContext, ws: WsConnection, session: Awaited<ReturnType<NonNullable<HttpContext['podIO']>['exec']>>, command: string[]): void {
