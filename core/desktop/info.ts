@@ -1,0 +1,62 @@
+/** cluster.info and images.list. */
+import type { KubeObject } from '../api/types.ts';
+import type { ImageInfo } from '../desktop-api.ts';
+import { normalizeImageRef } from '../runtime/runtime.ts';
+import type { HandlerMap } from './handler-types.ts';
+import { portForwardSupported } from './port-forward.ts';
+
+function normalized(ref: string): string {
+  try {
+    return normalizeImageRef(ref);
+  } catch {
+    return ref;
+  }
+}
+
+export const infoHandlers: HandlerMap<'cluster.info' | 'images.list'> = {
+  async 'cluster.info'(s) {
+    let runtime: { name: string; version?: string; available: boolean; error?: string } | null = null;
+    if (s.cluster.runtime) {
+      try {
+        const v = await s.cluster.runtime.version();
+        runtime = { name: v.runtimeName, version: v.runtimeVersion, available: true };
+      } catch (e) {
+        runtime = { name: 'docker', available: false, error: (e as Error).message };
+      }
+    }
+    return {
+      name: s.cluster.name,
+      version: s.host.version,
+      runtime,
+      localNodes: [...s.cluster.agents.keys()],
+      portForward: portForwardSupported() ? 'direct' : 'unsupported',
+      platform: process.platform,
+      mode: s.host.mode,
+    };
+  },
+
+  async 'images.list'(s) {
+    if (!s.cluster.runtime) return [];
+    const [images, pods] = await Promise.all([s.cluster.runtime.listImages(), s.client.list<KubeObject>({ apiVersion: 'v1', kind: 'Pod' })]);
+    const users = new Map<string, string[]>();
+    for (const p of pods.items) {
+      for (const c of [...(p.spec?.initContainers ?? []), ...(p.spec?.containers ?? [])] as Array<{ image?: string }>) {
+        if (!c.image) continue;
+        const k = normalized(c.image);
+        const key = `${p.metadata.namespace}/${p.metadata.name}`;
+        const list = users.get(k) ?? [];
+        if (!list.includes(key)) list.push(key);
+        users.set(k, list);
+      }
+    }
+    return images
+      .map((i): ImageInfo => ({
+        id: i.id,
+        tags: i.repoTags.filter((t) => t !== '<none>:<none>'),
+        size: i.size,
+        created: i.createdAt.toISOString(),
+        usedBy: [...new Set(i.repoTags.flatMap((t) => users.get(normalized(t)) ?? []))],
+      }))
+      .sort((a, b) => (a.tags[0] ?? a.id).localeCompare(b.tags[0] ?? b.id));
+  },
+};
