@@ -1,7 +1,13 @@
-/** A binary heap with keyed removal and update (the scheduling queue's activeQ and backoffQ). */
+/** A binary heap with keyed lookup, removal and update (the scheduling queue's activeQ and backoffQ). */
+interface Slot<T> {
+  item: T;
+  key: string;
+  index: number;
+}
+
 export class Heap<T> {
-  private readonly items: T[] = [];
-  private readonly pos = new Map<string, number>();
+  private readonly slots: Slot<T>[] = [];
+  private readonly byKey = new Map<string, Slot<T>>();
 
   constructor(
     private readonly less: (a: T, b: T) => boolean,
@@ -9,101 +15,99 @@ export class Heap<T> {
   ) {}
 
   get size(): number {
-    return this.items.length;
+    return this.slots.length;
   }
 
   has(key: string): boolean {
-    return this.pos.has(key);
+    return this.byKey.has(key);
   }
 
   get(key: string): T | undefined {
-    const i = this.pos.get(key);
-    return i === undefined ? undefined : this.items[i];
+    return this.byKey.get(key)?.item;
   }
 
   peek(): T | undefined {
-    return this.items[0];
+    return this.slots[0]?.item;
   }
 
-  /** Adds, or replaces the item with the same key. */
+  /** Adds, or replaces the item with the same key (and restores the order). */
   push(t: T): void {
-    const k = this.keyOf(t);
-    const i = this.pos.get(k);
-    if (i !== undefined) {
-      this.items[i] = t;
-      this.fix(i);
+    const key = this.keyOf(t);
+    const existing = this.byKey.get(key);
+    if (existing) {
+      existing.item = t;
+      if (!this.up(existing.index)) this.down(existing.index);
       return;
     }
-    this.items.push(t);
-    this.pos.set(k, this.items.length - 1);
-    this.up(this.items.length - 1);
+    const slot: Slot<T> = { item: t, key, index: this.slots.length };
+    this.slots.push(slot);
+    this.byKey.set(key, slot);
+    this.up(slot.index);
   }
 
   pop(): T | undefined {
-    if (!this.items.length) return undefined;
-    const top = this.items[0]!;
+    if (!this.slots.length) return undefined;
+    const top = this.slots[0]!;
     this.removeAt(0);
-    return top;
+    return top.item;
   }
 
   remove(key: string): T | undefined {
-    const i = this.pos.get(key);
-    if (i === undefined) return undefined;
-    const t = this.items[i]!;
-    this.removeAt(i);
-    return t;
+    const slot = this.byKey.get(key);
+    if (!slot) return undefined;
+    this.removeAt(slot.index);
+    return slot.item;
   }
 
-  values(): readonly T[] {
-    return this.items;
+  values(): T[] {
+    return this.slots.map((s) => s.item);
   }
 
   private removeAt(i: number): void {
-    const last = this.items.pop()!;
-    this.pos.delete(this.keyOf(i < this.items.length ? this.items[i]! : last));
-    if (i < this.items.length) {
-      this.items[i] = last;
-      this.pos.set(this.keyOf(last), i);
-      this.fix(i);
-    }
-  }
-
-  private fix(i: number): void {
+    const slots = this.slots;
+    const removed = slots[i]!;
+    this.byKey.delete(removed.key);
+    const last = slots.pop()!;
+    if (last === removed) return;
+    slots[i] = last;
+    last.index = i;
     if (!this.up(i)) this.down(i);
   }
 
   private up(i: number): boolean {
-    const items = this.items;
-    const t = items[i]!;
+    const slots = this.slots;
+    const s = slots[i]!;
     let moved = false;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.less(t, items[p]!)) break;
-      items[i] = items[p]!;
-      this.pos.set(this.keyOf(items[i]!), i);
+      const parent = slots[p]!;
+      if (!this.less(s.item, parent.item)) break;
+      slots[i] = parent;
+      parent.index = i;
       i = p;
       moved = true;
     }
-    items[i] = t;
-    this.pos.set(this.keyOf(t), i);
+    slots[i] = s;
+    s.index = i;
     return moved;
   }
 
   private down(i: number): void {
-    const items = this.items;
-    const n = items.length;
-    const t = items[i]!;
+    const slots = this.slots;
+    const n = slots.length;
+    const s = slots[i]!;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const c = r < n && this.less(items[r]!, items[l]!) ? r : l;
-      if (!this.less(items[c]!, t)) break;
-      items[i] = items[c]!;
-      this.pos.set(this.keyOf(items[i]!), i);
+      const c = r < n && this.less(slots[r]!.item, slots[l]!.item) ? r : l;
+      const child = slots[c]!;
+      if (!this.less(child.item, s.item)) break;
+      slots[i] = child;
+      child.index = i;
       i = c;
     }
-    items[i] = t;
-    this.pos.set(this.keyOf(t), i);
+    slots[i] = s;
+    s.index = i;
   }
 }

@@ -66,17 +66,21 @@ export function normalizedImageName(name: string): string {
   return name.indexOf(':', slash + 1) < 0 ? `${name}:latest` : name;
 }
 
+function addHostPorts(out: HostPort[] | null, c: any): HostPort[] | null {
+  const ports = c?.ports;
+  if (!ports) return out;
+  for (const p of ports) {
+    const port = Number(p?.hostPort ?? 0);
+    if (!(port > 0)) continue;
+    (out ??= []).push({ ip: p.hostIP || '0.0.0.0', protocol: p.protocol || 'TCP', port });
+  }
+  return out;
+}
+
 function hostPortsOf(spec: any): HostPort[] | null {
   let out: HostPort[] | null = null;
-  const visit = (c: any) => {
-    for (const p of c?.ports ?? []) {
-      const port = Number(p?.hostPort ?? 0);
-      if (!(port > 0)) continue;
-      (out ??= []).push({ ip: p.hostIP || '0.0.0.0', protocol: p.protocol || 'TCP', port });
-    }
-  };
-  for (const c of spec.containers ?? []) visit(c);
-  for (const c of spec.initContainers ?? []) if (c?.restartPolicy === 'Always') visit(c);
+  for (const c of spec.containers ?? []) out = addHostPorts(out, c);
+  for (const c of spec.initContainers ?? []) if (c?.restartPolicy === 'Always') out = addHostPorts(out, c);
   return out;
 }
 
