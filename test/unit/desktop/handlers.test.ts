@@ -75,7 +75,7 @@ describe('resources', () => {
           for (const d of c.deletes) view.delete(d.name);
         }
       }
-      return view.size === 39 && [...view.values()].every((o) => o.data.v === '4');
+      return view.size === 39 && [...view.values()].every((o) => (o.data as { v?: string }).v === '4');
     }, 'the watch to converge');
     const elapsed = Date.now() - start;
     const batches = h.events.filter((e) => e.event === 'watch.batch').slice(before);
