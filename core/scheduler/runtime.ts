@@ -118,7 +118,9 @@ export class Framework {
 
   /** The filters this cycle runs (after preFilter skips). */
   activeFilters(state: CycleState): Plugin[] {
-    return this.plugins.filter((p) => p.filter && !state.skipFilter.has(p.name));
+    const out: Plugin[] = [];
+    for (const p of this.plugins) if (p.filter && !state.skipFilter.has(p.name)) out.push(p);
+    return out;
   }
 
   runFilters(filters: readonly Plugin[], state: CycleState, pod: PodInfo, node: NodeInfo): { status: Status; plugin: string } | null {

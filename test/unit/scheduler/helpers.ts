@@ -1,4 +1,5 @@
 /** Test setup for the scheduler: an in-process API server on the memory store, nodes and pods. */
+import { vi } from 'vitest';
 import { openStore } from '../../../core/store/index.ts';
 import { ApiServer } from '../../../core/server/api-server.ts';
 import { InProcessClient } from '../../../core/client/in-process-client.ts';
@@ -6,6 +7,9 @@ import { EventRecorder } from '../../../core/client/event-recorder.ts';
 import { Scheduler, type SchedulerOptions } from '../../../core/scheduler/scheduler.ts';
 import type { KubeObject } from '../../../core/api/types.ts';
 import type { Store } from '../../../core/store/store.ts';
+
+// Shared CI machines can be slow; waits are bounded by `eventually`, not by the test timeout.
+vi.setConfig({ testTimeout: 30_000 });
 
 export interface Env {
   store: Store;
@@ -104,7 +108,7 @@ export async function getPod(client: InProcessClient, name: string, namespace = 
 }
 
 /** Poll until `fn` returns a value (not undefined), or fail after `ms`. */
-export async function eventually<T>(fn: () => Promise<T | undefined> | T | undefined, ms = 3000, what = 'condition'): Promise<T> {
+export async function eventually<T>(fn: () => Promise<T | undefined> | T | undefined, ms = 8000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + ms;
   let last: unknown;
   for (;;) {
@@ -119,12 +123,12 @@ export async function eventually<T>(fn: () => Promise<T | undefined> | T | undef
   }
 }
 
-export async function boundNode(client: InProcessClient, name: string, ms = 3000): Promise<string> {
+export async function boundNode(client: InProcessClient, name: string, ms = 8000): Promise<string> {
   return eventually(async () => (await getPod(client, name)).spec?.nodeName || undefined, ms, `pod ${name} to be bound`);
 }
 
 /** The PodScheduled=False message once written. */
-export async function unschedulableMessage(client: InProcessClient, name: string, ms = 3000): Promise<string> {
+export async function unschedulableMessage(client: InProcessClient, name: string, ms = 8000): Promise<string> {
   return eventually(
     async () => {
       const p = await getPod(client, name);
