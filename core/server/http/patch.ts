@@ -6,11 +6,10 @@
  *  - application/strategic-merge-patch+json the built-in kinds' list merge keys
  *  - application/apply-patch+yaml           server-side apply (`kubectl apply --server-side`)
  *
- * Server-side apply here is "apply with a field manager": the object is created when missing,
- * otherwise the applied configuration is strategically merged into it. Wheelhouse does not track
- * field ownership (managedFields), so an apply never reports a conflict with another manager, and
- * a field dropped from the applied configuration stays until removed explicitly (client-side
- * `kubectl apply` does prune such fields through its last-applied annotation).
+ * Server-side apply: the object is created when missing, otherwise the applied configuration is
+ * strategically merged into it, after removing the fields this field manager applied last time
+ * and no longer sets (ssa.ts records them in metadata.managedFields). Conflicts with other
+ * managers are not detected: an apply always wins, as with `--force-conflicts`.
  */
 import { ApiError, badRequest, isApiError } from '../../api/errors.ts';
 import { apiVersionOf, lookupKind, type KindInfo } from '../../api/kinds.ts';
@@ -20,6 +19,8 @@ import type { UserInfo } from '../admission/chain.ts';
 import type { ApiServer } from '../api-server.ts';
 import { checkFields, type FieldValidation } from './field-validation.ts';
 import { decodeBody } from './respond.ts';
+import { appliedBefore, fieldSet, removeDropped, withApplyEntry } from './ssa.ts';
+import { strategicMergePatch } from '../../api/merge.ts';
 
 const TYPES: Record<string, PatchType | 'apply'> = {
   'application/json-patch+json': 'json',
@@ -92,20 +93,44 @@ async function apply(p: PatchRequest, applied: KubeObject, ref: { apiVersion: st
   if (p.subresource === 'status') {
     return { object: await p.api.patch(ref, 'strategic', { status: applied.status ?? {} }, p.user, { ...opts, subresource: 'status' }), created: false };
   }
-  try {
-    await p.api.get(ref);
-  } catch (e) {
-    if (!isApiError(e, 'NotFound')) throw e;
-    const obj = { ...applied, apiVersion: ref.apiVersion, metadata: { ...meta, name: p.name, ...(p.info.namespaced ? { namespace: p.namespace } : {}) } };
+  const after = fieldSet(p.info.kind, applied);
+  for (let attempt = 0; ; attempt++) {
+    let live: KubeObject | undefined;
     try {
-      return { object: await p.api.create(obj, p.user, opts), created: true };
-    } catch (err) {
-      if (!isApiError(err, 'AlreadyExists')) throw err; // created meanwhile: merge into it
+      live = await p.api.get(ref);
+    } catch (e) {
+      if (!isApiError(e, 'NotFound')) throw e;
+    }
+    if (!live) {
+      const obj = { ...applied, apiVersion: ref.apiVersion, metadata: { ...meta, name: p.name, ...(p.info.namespaced ? { namespace: p.namespace } : {}) } } as KubeObject;
+      delete obj.metadata.resourceVersion;
+      obj.metadata.managedFields = withApplyEntry(obj, p.fieldManager, ref.apiVersion, after, new Date()) as any;
+      try {
+        return { object: await p.api.create(obj, p.user, opts), created: true };
+      } catch (err) {
+        if (isApiError(err, 'AlreadyExists') && attempt < 3) continue; // created meanwhile: apply to it
+        throw err;
+      }
+    }
+    const { apiVersion: _a, kind: _k, ...rest } = applied;
+    const patch = { ...rest, metadata: { ...meta } };
+    delete patch.metadata.resourceVersion;
+    delete (patch.metadata as Record<string, unknown>).managedFields;
+    const base = structuredClone(live);
+    removeDropped(base, appliedBefore(live, p.fieldManager), after);
+    let next: KubeObject;
+    try {
+      next = strategicMergePatch(base, patch, p.info.kind) as KubeObject;
+    } catch (e) {
+      throw badRequest(`the applied configuration could not be merged: ${(e as Error).message}`);
+    }
+    next.metadata.managedFields = withApplyEntry(live, p.fieldManager, ref.apiVersion, after, new Date()) as any;
+    next.metadata.resourceVersion = live.metadata.resourceVersion;
+    try {
+      return { object: await p.api.update(next, p.user, opts), created: false };
+    } catch (e) {
+      if (isApiError(e, 'Conflict') && attempt < 5) continue;
+      throw e;
     }
   }
-  const { apiVersion: _a, kind: _k, ...rest } = applied;
-  const patch = { ...rest, metadata: { ...meta } };
-  delete patch.metadata.resourceVersion;
-  delete (patch.metadata as Record<string, unknown>).managedFields;
-  return { object: await p.api.patch(ref, 'strategic', patch, p.user, opts), created: false };
 }

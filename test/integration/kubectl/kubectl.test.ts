@@ -121,11 +121,15 @@ describe.runIf(run)('kubectl against the Wheelhouse API', () => {
     expect(loose.code).toBe(0);
   });
 
-  it('server-side apply creates and updates', async () => {
-    const cm = (v: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa}\ndata: {v: "${v}"}\n`;
-    expect(await ok(['apply', '--server-side', '-f', '-'], cm('1'))).toBe('configmap/ssa serverside-applied\n');
+  it('server-side apply creates, updates and removes what it no longer applies', async () => {
+    const cm = (v: string, extra = '') => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\n${extra}data: {v: "${v}"${extra ? ', gone: "soon"' : ''}}\n`;
+    expect(await ok(['apply', '--server-side', '-f', '-'], cm('1', '  labels: {team: a}\n'))).toBe('configmap/ssa serverside-applied\n');
+    await ok(['label', 'cm', 'ssa', 'other=kept']);
     await ok(['apply', '--server-side', '-f', '-'], cm('2'));
-    expect(await ok(['get', 'cm', 'ssa', '-o', 'jsonpath={.data.v}'])).toBe('2');
+    const live = JSON.parse(await ok(['get', 'cm', 'ssa', '-o', 'json', '--show-managed-fields']));
+    expect(live.data).toEqual({ v: '2' });
+    expect(live.metadata.labels).toEqual({ other: 'kept' });
+    expect(live.metadata.managedFields.find((m: any) => m.operation === 'Apply').manager).toBe('kubectl');
   });
 
   it('watches with get -w', async () => {

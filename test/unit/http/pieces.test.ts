@@ -209,3 +209,19 @@ describe('kubeconfig merge', () => {
     expect(statSync(path).mode & 0o777).toBe(0o600);
   });
 });
+
+describe('server-side apply field sets', () => {
+  it('records keyed list items and removes what is no longer applied', async () => {
+    const { fieldSet, removeDropped } = await import('../../../core/server/http/ssa.ts');
+    const v1 = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'w', labels: { a: '1' } }, spec: { template: { spec: { containers: [{ name: 'web', image: 'x', env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }] }] } } } };
+    const before = fieldSet('Deployment', v1);
+    expect(before['f:spec']['f:template']['f:spec']['f:containers']['k:{"name":"web"}']['f:env']).toHaveProperty('k:{"name":"B"}');
+    const v2 = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'w' }, spec: { template: { spec: { containers: [{ name: 'web', image: 'x', env: [{ name: 'A', value: '1' }] }] } } } };
+    const live: any = structuredClone(v1);
+    live.metadata.labels.other = 'x';
+    live.spec.template.spec.containers[0].env.push({ name: 'C', value: 'theirs' });
+    removeDropped(live, before, fieldSet('Deployment', v2));
+    expect(live.metadata.labels).toEqual({ other: 'x' });
+    expect(live.spec.template.spec.containers[0].env.map((e: any) => e.name)).toEqual(['A', 'C']);
+  });
+});
