@@ -87,8 +87,17 @@ export function create(handle: Handle): Plugin {
 
   /** Each bound pod on a known node that the term selects. */
   const forEachMatching = (t: AffinityTerm, fn: (p: PodInfo, node: NodeInfo) => void) => {
-    const namespaces = t.namespaceSelector === nothing() ? t.namespaces : cache.index.namespaces();
-    for (const ns of [...namespaces]) {
+    if (t.namespaceSelector === nothing()) {
+      // Listed namespaces: the index answers namespace and selector exactly.
+      for (const ns of t.namespaces) {
+        cache.index.forEachMatching(ns, t.selector, (p) => {
+          const node = cache.nodes.get(p.nodeName);
+          if (node?.node) fn(p, node);
+        });
+      }
+      return;
+    }
+    for (const ns of [...cache.index.namespaces()]) {
       const labels = nsLabels(ns);
       cache.index.forEachMatching(ns, t.selector, (p) => {
         if (!termMatches(t, p.namespace, p.labels, labels)) return;
@@ -188,14 +197,18 @@ export function create(handle: Handle): Plugin {
       for (const t of prefAnti) forEachMatching(t, (_p, node) => scores.add(t.topologyKey, node.labels[t.topologyKey], -t.weight));
       const own = nsLabels(pod.namespace);
       for (const e of cache.podsWithAffinity) {
+        if (!e.requiredAffinityTerms.length && !e.preferredAffinityTerms.length && !e.preferredAntiAffinityTerms.length) continue;
         const node = cache.nodes.get(e.nodeName);
         if (!node?.node) continue;
-        const add = (t: AffinityTerm, w: number) => {
-          if (termMatches(t, pod.namespace, pod.labels, own)) scores.add(t.topologyKey, node.labels[t.topologyKey], w);
-        };
-        for (const t of e.requiredAffinityTerms) add(t, HARD_POD_AFFINITY_WEIGHT);
-        for (const t of e.preferredAffinityTerms) add(t, t.weight);
-        for (const t of e.preferredAntiAffinityTerms) add(t, -t.weight);
+        for (const t of e.requiredAffinityTerms) {
+          if (termMatches(t, pod.namespace, pod.labels, own)) scores.add(t.topologyKey, node.labels[t.topologyKey], HARD_POD_AFFINITY_WEIGHT);
+        }
+        for (const t of e.preferredAffinityTerms) {
+          if (termMatches(t, pod.namespace, pod.labels, own)) scores.add(t.topologyKey, node.labels[t.topologyKey], t.weight);
+        }
+        for (const t of e.preferredAntiAffinityTerms) {
+          if (termMatches(t, pod.namespace, pod.labels, own)) scores.add(t.topologyKey, node.labels[t.topologyKey], -t.weight);
+        }
       }
       if (scores.size === 0) return Status.SKIP;
       state.write(SCORE_KEY, new ScoreState(scores));
