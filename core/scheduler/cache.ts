@@ -140,6 +140,21 @@ export class SchedulerCache {
     return st.pi;
   }
 
+  /**
+   * The informer saw the binding of an assumed pod, and nothing else changed since the version the
+   * scheduler decided on (`previous` is that version): keep the PodInfo, swap in the new object.
+   * @returns false when the pod must go through addPod instead.
+   */
+  confirmBinding(pod: KubeObject, previous: KubeObject): boolean {
+    const st = this.pods.get(keyOf(pod));
+    if (!st?.assumed || st.pi.nodeName !== pod.spec?.nodeName) return false;
+    if (st.pi.pod.metadata.resourceVersion !== previous.metadata.resourceVersion || pod.metadata.deletionTimestamp) return false;
+    st.pi.pod = pod;
+    st.assumed = false;
+    st.bindingFinished = true;
+    return true;
+  }
+
   /** A bound pod from the informer (confirms an assumed one). */
   addPod(pod: KubeObject): PodInfo {
     const key = keyOf(pod);

@@ -199,7 +199,13 @@ export class Scheduler {
   private podUpdated(old: KubeObject, pod: KubeObject): void {
     const key = keyOf(pod);
     if (isAssigned(pod)) {
-      if (!isAssigned(old)) this.queue.delete(key);
+      if (!isAssigned(old)) {
+        this.queue.delete(key);
+        if (this.cache.confirmBinding(pod, old)) {
+          this.move('AssignedPodAdd', undefined, pod);
+          return;
+        }
+      }
       if (isTerminal(pod)) {
         if (this.cache.removePod(pod)) this.move('AssignedPodDelete', old, undefined);
         return;
