@@ -136,7 +136,6 @@ async function buildConfig(i: StartInputs): Promise<ContainerConfig> {
     ...(spec.stdinOnce ? { stdinOnce: true } : {}),
     labels: { ...(pod.metadata.labels ?? {}) },
     annotations: {},
-    logPath: join(ctx.dataDir, 'logs', `${ns}_${pod.metadata.name}_${pod.metadata.uid}`, spec.name, `${i.attempt}.log`),
     specHash: containerHash(spec),
   };
 }

@@ -10,7 +10,7 @@ import type * as k8s from 'kubernetes-types/core/v1.js';
 import { defaultPullPolicy } from '../api/defaults.ts';
 import { log } from '../log.ts';
 import { registryAuthsForImage } from '../runtime/docker/registry-auth.ts';
-import { PullError, parseImageRef, type PullProgress, type RegistryAuth } from '../runtime/runtime.ts';
+import { PullError, parseImageRef, type ImageStatus, type PullProgress, type RegistryAuth } from '../runtime/runtime.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
 import type { AgentContext } from './types.ts';
 import { asObject, errorMessage, goDuration, type Pod } from './util.ts';
@@ -42,6 +42,8 @@ export type ImageResult =
   | { ok: true; imageId: string }
   | { ok: false; reason: 'ErrImagePull' | 'ImagePullBackOff' | 'ErrImageNeverPull' | 'InvalidImageName'; message: string; retryAt?: number };
 
+const PRESENT_TTL_MS = 5_000;
+
 interface Inflight {
   promise: Promise<string>;
   listeners: Set<(p: PullProgress) => void>;
@@ -54,6 +56,8 @@ export class ImageManager {
   private readonly lastError = new Map<string, string>();
   private readonly progress = new Map<string, Map<string, ImagePullState>>();
   private readonly imageIds = new Map<string, string>();
+  /** Recent answers to "is this image here?" (a burst of pods on one image asks the engine once). */
+  private readonly present = new Map<string, { at: number; status: Promise<ImageStatus> }>();
 
   constructor(
     private readonly ctx: AgentContext,
@@ -91,7 +95,7 @@ export class ImageManager {
       return { ok: false, reason: 'InvalidImageName', message };
     }
     const policy = c.imagePullPolicy ?? defaultPullPolicy(image);
-    const status = await this.ctx.runtime.imageStatus(image);
+    const status = await this.imageStatus(image);
     if (policy !== 'Always' && status.present) {
       recorder.event(obj, 'Normal', 'Pulled', `Container image "${image}" already present on machine`, fieldPath);
       return { ok: true, imageId: status.id! };
@@ -114,6 +118,7 @@ export class ImageManager {
     try {
       const { id, waitedMs } = await this.pull(image, await this.credentials(pod, image), (p) => this.report(pod, c.name, image, state, p));
       state.done = true;
+      this.present.delete(image);
       const took = Date.now() - started;
       const size = (await this.ctx.runtime.imageStatus(id).catch(() => undefined))?.size;
       recorder.event(
@@ -139,6 +144,28 @@ export class ImageManager {
       // Sync again soon, within the backoff: the status moves on to ImagePullBackOff as users expect.
       return { ok: false, reason: 'ErrImagePull', message, retryAt: Date.now() + Math.min(1000, this.backoff.get(key) / 2) };
     }
+  }
+
+  /** Forget cached image answers (an image was pulled, removed or re-tagged). */
+  invalidate(): void {
+    this.present.clear();
+    this.imageIds.clear();
+  }
+
+  private imageStatus(image: string): Promise<ImageStatus> {
+    const now = Date.now();
+    const hit = this.present.get(image);
+    if (hit && now - hit.at < PRESENT_TTL_MS) return hit.status;
+    const status = this.ctx.runtime.imageStatus(image);
+    if (this.present.size > 500) this.present.clear();
+    this.present.set(image, { at: now, status });
+    status.then(
+      (s) => {
+        if (!s.present) this.present.delete(image);
+      },
+      () => this.present.delete(image),
+    );
+    return status;
   }
 
   /** `docker-pullable://repo@sha256:…` when the image came from a registry, else `docker://sha256:…` (as dockershim). */

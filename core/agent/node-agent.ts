@@ -59,6 +59,8 @@ export class NodeAgent {
   private cleanups: Array<() => void> = [];
   private imageRefresh?: NodeJS.Timeout;
   private running = false;
+  /** The first adoption scan is done: pods bound from now on have nothing in the runtime yet. */
+  private adopted = false;
 
   constructor(private readonly opts: NodeAgentOptions) {
     this.nodeName = opts.nodeName;
@@ -107,7 +109,11 @@ export class NodeAgent {
     this.images = new ImageManager(this.ctx, opts.imagePullBackoff);
     this.volumes = new VolumeManager(this.ctx);
     this.restarts = new Backoff(opts.restartBackoff);
-    this.workers = new PodWorkers((uid) => this.syncer.sync(uid));
+    // While the engine is known to be away, syncs would only fail: they wait for it to come back
+    // (onAvailability resyncs everything; so does the periodic resync once the engine answers).
+    this.workers = new PodWorkers((uid) => (this.nodeStatus.ready ? this.syncer.sync(uid) : Promise.resolve()), {
+      maxConcurrent: opts.maxConcurrentSyncs ?? 16,
+    });
     this.probes = new ProbeManager(this.ctx, (uid) => this.workers.enqueue(uid));
     const syncer = new PodSyncer({
       ctx: this.ctx,
@@ -141,7 +147,7 @@ export class NodeAgent {
     const engineUp = await this.ensureNetwork();
     await this.nodeStatus.register();
     await Promise.all([this.sources.start(), this.podInformer.start()]);
-    if (engineUp) await this.adopt();
+    if (engineUp) this.adopted = await this.adopt();
     const { runtime } = this.opts;
     this.cleanups.push(
       runtime.events((e) => this.onRuntimeEvent(e.labels[LABEL.podUid]), {
@@ -150,7 +156,13 @@ export class NodeAgent {
         cluster: this.cluster,
         node: this.nodeName,
       }),
-      runtime.events(() => this.scheduleImageRefresh(), { types: ['image'], actions: ['pull', 'delete', 'tag', 'untag', 'load', 'import'] }),
+      runtime.events(
+        () => {
+          this.images.invalidate();
+          this.scheduleImageRefresh();
+        },
+        { types: ['image'], actions: ['pull', 'delete', 'tag', 'untag', 'load', 'import'] },
+      ),
       runtime.onAvailabilityChange((up, err) => this.onAvailability(up, err?.message)),
     );
     const resync = setInterval(() => this.resyncAll(), this.ctx.opts.resyncIntervalMs);
@@ -242,7 +254,7 @@ export class NodeAgent {
     const uid = pod.metadata.uid;
     if (!uid) return;
     let state = this.states.get(uid);
-    if (!state) this.states.set(uid, (state = newPodState(pod)));
+    if (!state) this.states.set(uid, (state = newPodState(pod, this.adopted)));
     state.pod = pod;
     state.deleted = false;
     this.refs.set(uid, podReferences(pod));
@@ -268,6 +280,7 @@ export class NodeAgent {
 
   private onAvailability(up: boolean, error?: string): void {
     this.nodeStatus.setRuntimeAvailable(up, error);
+    if (!up) this.adopted = false;
     if (!up || !this.running) return;
     // The engine is back: it may have lost or restarted containers — look at everything again.
     void (async () => {
@@ -284,12 +297,14 @@ export class NodeAgent {
     for (const uid of this.states.keys()) this.workers.enqueue(uid);
   }
 
-  private async adopt(): Promise<void> {
+  private async adopt(): Promise<boolean> {
     try {
       const r = await adopt(this.ctx, this.volumes, (uid) => this.states.has(uid));
       if (r.adoptedPods || r.removedPods) log.info('adopted running pods', { node: this.nodeName, ...r });
+      return true;
     } catch (err) {
       log.warn('adoption failed', { node: this.nodeName, error: errorMessage(err) });
+      return false;
     }
   }
 

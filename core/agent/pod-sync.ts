@@ -12,7 +12,7 @@
  * a later sync instead of waiting.
  */
 import type * as k8s from 'kubernetes-types/core/v1.js';
-import type { ContainerStatus, PodSandboxStatus } from '../runtime/runtime.ts';
+import type { ContainerRuntime, ContainerStatus, PodSandboxStatus } from '../runtime/runtime.ts';
 import type { Backoff } from './backoff.ts';
 import { startContainer } from './container-start.ts';
 import type { ImageManager } from './images.ts';
@@ -45,7 +45,9 @@ export class PodSyncer {
     const state = this.d.states.get(uid);
     if (!state) return;
     const { ctx } = this.d;
-    let pr = await loadPodRuntime(ctx.runtime, ctx.cluster, ctx.nodeName, uid);
+    const fresh = state.fresh && !state.deleted;
+    state.fresh = false;
+    let pr = fresh ? emptyRuntime() : await loadPodRuntime(ctx.runtime, ctx.cluster, ctx.nodeName, uid);
     if (state.deleted) return removePod(this.d, state, pr);
     const pod = state.pod;
     if (pod.metadata.deletionTimestamp) return terminatePod(this.d, state, pr);
@@ -59,18 +61,19 @@ export class PodSyncer {
     if (await this.deadlineExceeded(state, pr)) return;
 
     let sandbox = readySandbox(pr);
-    let changed = false;
     const neverAgain = (pod.spec.restartPolicy ?? 'Always') === 'Never' && pr.sandboxes.length > 0 && pr.containers.length > 0;
     if (!sandbox && !neverAgain) {
       sandbox = await createSandbox(this.d, state, pr);
       pr = { sandboxes: [sandbox], containers: [], statuses: new Map() };
-      changed = true;
     }
+    const track: Track = { reload: false, started: [] };
     if (sandbox) {
       const vols = await this.setupVolumes(state, sandbox);
-      if (vols && (await this.runContainers(state, pr, sandbox, vols))) changed = true;
+      if (vols) await this.runContainers(state, pr, sandbox, vols, track);
     }
-    if (changed) pr = await loadPodRuntime(ctx.runtime, ctx.cluster, ctx.nodeName, uid);
+    // Read back only what this sync changed: new containers one inspect each; after a kill, all.
+    if (track.reload) pr = await loadPodRuntime(ctx.runtime, ctx.cluster, ctx.nodeName, uid);
+    else if (track.started.length) await addStarted(ctx.runtime, pr, track.started);
     await finishSync(this.d, state, pr, readySandbox(pr));
   }
 
@@ -91,29 +94,28 @@ export class PodSyncer {
     }
   }
 
-  /** Init containers in order, then the containers. @returns whether anything was started or stopped. */
-  private async runContainers(state: PodState, pr: PodRuntime, sandbox: PodSandboxStatus, vols: PreparedVolumes): Promise<boolean> {
+  /** Init containers in order, then the containers. */
+  private async runContainers(state: PodState, pr: PodRuntime, sandbox: PodSandboxStatus, vols: PreparedVolumes, track: Track): Promise<void> {
     const pod = state.pod;
     const policy = pod.spec.restartPolicy ?? 'Always';
     const latest = (name: string) => instancesOf(pr, name).find((s) => s.sandboxId === sandbox.id);
-    let changed = false;
     for (const c of pod.spec.initContainers ?? []) {
       const cur = latest(c.name);
-      if (!cur) return (await this.start(state, pr, sandbox, vols, c, 'init')) || changed;
-      if (cur.state === 'created') return (await this.resume(cur)) || changed;
-      if (cur.state !== 'exited') return changed;
+      if (!cur) return this.start(state, pr, sandbox, vols, c, 'init', track);
+      if (cur.state === 'created') return this.resume(cur, track);
+      if (cur.state !== 'exited') return;
       if (cur.exitCode === 0) continue;
-      if (policy === 'Never') return changed; // the pod has failed
-      return (await this.restart(state, pr, sandbox, vols, c, 'init', cur)) || changed;
+      if (policy === 'Never') return; // the pod has failed
+      return this.restart(state, pr, sandbox, vols, c, 'init', cur, track);
     }
     for (const c of pod.spec.containers) {
       const cur = latest(c.name);
       if (!cur) {
-        changed = (await this.start(state, pr, sandbox, vols, c, 'regular')) || changed;
+        await this.start(state, pr, sandbox, vols, c, 'regular', track);
         continue;
       }
       if (cur.state === 'created') {
-        changed = (await this.resume(cur)) || changed;
+        await this.resume(cur, track);
         continue;
       }
       if (cur.state === 'running') {
@@ -121,14 +123,14 @@ export class PodSyncer {
         if (!why) continue;
         const grace = why.probeGrace ?? podGracePeriod(pod);
         await killContainer(this.d.ctx, pod, cur, { graceSeconds: grace, message: why.message, podIP: sandbox.ip });
-        changed = true;
-        if (policy !== 'Never') await this.start(state, pr, sandbox, vols, c, 'regular');
+        track.reload = true;
+        if (policy !== 'Never') await this.start(state, pr, sandbox, vols, c, 'regular', track);
         continue;
       }
       const restart = policy === 'Always' || (policy === 'OnFailure' && cur.exitCode !== 0);
-      if (restart) changed = (await this.restart(state, pr, sandbox, vols, c, 'regular', cur)) || changed;
+      if (restart) await this.restart(state, pr, sandbox, vols, c, 'regular', cur, track);
+      else state.waiting.delete(c.name); // done for good: it shows as terminated
     }
-    return changed;
   }
 
   private restartReason(cur: ContainerStatus, c: k8s.Container): { message: string; probeGrace?: number } | undefined {
@@ -151,7 +153,8 @@ export class PodSyncer {
     c: k8s.Container,
     kind: ContainerKind,
     cur: ContainerStatus,
-  ): Promise<boolean> {
+    track: Track,
+  ): Promise<void> {
     const pod = state.pod;
     const key = `${state.uid}_${c.name}_${containerHash(c)}`;
     const finished = cur.finishedAt?.getTime() ?? Date.now();
@@ -170,10 +173,10 @@ export class PodSyncer {
         fieldPathOf(kind, c.name),
       );
       this.d.requeue(state.uid, Math.max(1, finished + ms - Date.now()));
-      return false;
+      return;
     }
     b.next(key, finished);
-    return this.start(state, pr, sandbox, vols, c, kind);
+    return this.start(state, pr, sandbox, vols, c, kind, track);
   }
 
   private async start(
@@ -183,24 +186,30 @@ export class PodSyncer {
     vols: PreparedVolumes,
     c: k8s.Container,
     kind: ContainerKind,
-  ): Promise<boolean> {
+    track: Track,
+  ): Promise<void> {
     const { ctx } = this.d;
     const instances = pr.containers.filter((x) => x.name === c.name);
     const seen = Math.max(state.attempts.get(c.name) ?? -1, ...instances.map((x) => x.attempt));
     const attempt = instances.length || state.attempts.has(c.name) ? seen + 1 : 0;
     const res = await startContainer({ ctx, images: this.d.images, pod: state.pod, state, spec: c, kind, sandbox, attempt, volumes: vols, podDir: this.d.volumes.podDir(state.uid) });
     if (res.retryAt) this.d.requeue(state.uid, Math.max(1, res.retryAt - Date.now()));
-    if (!res.started && !res.id) return false;
+    if (!res.id) return;
+    track.started.push(res.id);
     state.attempts.set(c.name, attempt);
     // Keep the previous instance (for `logs --previous`), remove older ones.
-    for (const old of instances) if (old.attempt < attempt - 1) await ctx.runtime.removeContainer(old.id);
-    return true;
+    for (const old of instances) {
+      if (old.attempt >= attempt - 1) continue;
+      await ctx.runtime.removeContainer(old.id);
+      pr.containers.splice(pr.containers.indexOf(old), 1);
+      pr.statuses.delete(old.id);
+    }
   }
 
   /** A container created but never started (the agent stopped in between): start it now. */
-  private async resume(cur: ContainerStatus): Promise<boolean> {
+  private async resume(cur: ContainerStatus, track: Track): Promise<void> {
     await this.d.ctx.runtime.startContainer(cur.id).catch(() => this.d.ctx.runtime.removeContainer(cur.id));
-    return true;
+    track.reload = true;
   }
 
   /** activeDeadlineSeconds: past it, the pod is killed and Failed with DeadlineExceeded. */
@@ -221,6 +230,26 @@ export class PodSyncer {
     await finishSync(this.d, state, after, undefined, { phase: 'Failed', reason: 'DeadlineExceeded', message });
     return true;
   }
+}
+
+/** What a sync changed in the runtime: started container ids, or `reload` for anything else. */
+interface Track {
+  reload: boolean;
+  started: string[];
+}
+
+function emptyRuntime(): PodRuntime {
+  return { sandboxes: [], containers: [], statuses: new Map() };
+}
+
+/** Adds freshly created containers to `pr` (newest first), one inspect each. */
+async function addStarted(rt: ContainerRuntime, pr: PodRuntime, ids: string[]): Promise<void> {
+  const statuses = await Promise.all(ids.map((id) => rt.containerStatus(id)));
+  for (const st of statuses) {
+    pr.statuses.set(st.id, st);
+    pr.containers.push(st);
+  }
+  pr.containers.sort((a, b) => b.attempt - a.attempt || b.createdAt.getTime() - a.createdAt.getTime());
 }
 
 /** Restart counts come from the runtime's labels too: an adopted pod keeps counting. */

@@ -47,6 +47,8 @@ export async function removePod(d: SyncDeps, state: PodState, pr: PodRuntime): P
 }
 
 async function removeAll(d: SyncDeps, pr: PodRuntime): Promise<void> {
+  const sandboxes = new Set(pr.sandboxes.map((s) => s.id));
   for (const s of pr.sandboxes) await d.ctx.runtime.removePodSandbox(s.id);
-  for (const c of pr.containers) await d.ctx.runtime.removeContainer(c.id);
+  // A sandbox takes its containers with it; remove only strays (their sandbox already gone).
+  for (const c of pr.containers) if (!sandboxes.has(c.sandboxId)) await d.ctx.runtime.removeContainer(c.id);
 }

@@ -2,7 +2,10 @@
  * Per-pod workers (the kubelet's podWorkers): every pod is synced by at most one run at a time;
  * changes that arrive during a run collapse into one more run after it; a delayed request (a
  * backoff that ends, a probe period) keeps only the earliest time. A failing sync is retried with
- * its own backoff (1 s doubling to 30 s) so a broken engine does not spin.
+ * its own backoff (1 s doubling to 30 s) so a broken engine does not spin. At most
+ * `maxConcurrent` pods sync at once (the others wait their turn in order): the engine does the
+ * work one request at a time anyway, and a burst of 100 new pods then does not hold 100 syncs'
+ * worth of memory at once.
  */
 import { log } from '../log.ts';
 
@@ -11,6 +14,7 @@ export type SyncFn = (uid: string) => Promise<void>;
 interface Worker {
   running?: Promise<void>;
   dirty: boolean;
+  queued: boolean;
   timer?: NodeJS.Timeout;
   timerAt?: number;
   failures: number;
@@ -20,23 +24,31 @@ interface Worker {
 export interface PodWorkersOptions {
   errorBackoffMs?: number;
   maxErrorBackoffMs?: number;
+  /** Default: unlimited. */
+  maxConcurrent?: number;
 }
 
 export class PodWorkers {
   private readonly workers = new Map<string, Worker>();
+  /** Pods due now, waiting for a free slot (in arrival order). */
+  private readonly ready = new Set<string>();
+  private activeCount = 0;
   private stopped = false;
   private idleWaiters: Array<() => void> = [];
+  private readonly max: number;
 
   constructor(
     private readonly sync: SyncFn,
     private readonly opts: PodWorkersOptions = {},
-  ) {}
+  ) {
+    this.max = opts.maxConcurrent ?? Infinity;
+  }
 
   /** Sync `uid` now (or after `delayMs`; the earliest pending time wins). */
   enqueue(uid: string, delayMs = 0): void {
     if (this.stopped) return;
     let w = this.workers.get(uid);
-    if (!w) this.workers.set(uid, (w = { dirty: false, failures: 0 }));
+    if (!w) this.workers.set(uid, (w = { dirty: false, queued: false, failures: 0 }));
     w.forgotten = false;
     if (delayMs <= 0) {
       if (w.timer) {
@@ -45,7 +57,11 @@ export class PodWorkers {
         w.timerAt = undefined;
       }
       if (w.running) w.dirty = true;
-      else this.run(uid, w);
+      else if (!w.queued) {
+        w.queued = true;
+        this.ready.add(uid);
+        this.pump();
+      }
       return;
     }
     const at = Date.now() + delayMs;
@@ -67,7 +83,10 @@ export class PodWorkers {
     w.timer = undefined;
     w.dirty = false;
     w.forgotten = true;
+    w.queued = false;
+    this.ready.delete(uid);
     if (!w.running) this.workers.delete(uid);
+    this.wakeIdle();
   }
 
   has(uid: string): boolean {
@@ -76,9 +95,7 @@ export class PodWorkers {
 
   /** Number of syncs running now. */
   get active(): number {
-    let n = 0;
-    for (const w of this.workers.values()) if (w.running) n++;
-    return n;
+    return this.activeCount;
   }
 
   /** Resolves when no sync is running or immediately due (timers for later are ignored). */
@@ -90,11 +107,13 @@ export class PodWorkers {
   /** Stops scheduling; resolves when running syncs have finished. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.ready.clear();
     const running: Promise<void>[] = [];
     for (const w of this.workers.values()) {
       if (w.timer) clearTimeout(w.timer);
       w.timer = undefined;
       w.dirty = false;
+      w.queued = false;
       if (w.running) running.push(w.running);
     }
     await Promise.allSettled(running);
@@ -102,8 +121,20 @@ export class PodWorkers {
     this.wakeIdle();
   }
 
+  private pump(): void {
+    while (!this.stopped && this.activeCount < this.max && this.ready.size) {
+      const uid = this.ready.values().next().value!;
+      this.ready.delete(uid);
+      const w = this.workers.get(uid);
+      if (!w) continue;
+      w.queued = false;
+      this.run(uid, w);
+    }
+  }
+
   private run(uid: string, w: Worker): void {
     w.dirty = false;
+    this.activeCount++;
     w.running = this.sync(uid).then(
       () => {
         w.failures = 0;
@@ -118,15 +149,22 @@ export class PodWorkers {
     );
     void w.running.finally(() => {
       w.running = undefined;
-      if (this.stopped) return this.wakeIdle();
-      if (this.workers.get(uid) !== w) return this.wakeIdle();
-      if (w.forgotten && !w.dirty && !w.timer) this.workers.delete(uid);
-      if (w.dirty) this.run(uid, w);
-      else this.wakeIdle();
+      this.activeCount--;
+      if (!this.stopped && this.workers.get(uid) === w) {
+        if (w.forgotten && !w.dirty && !w.timer) this.workers.delete(uid);
+        else if (w.dirty) {
+          w.dirty = false;
+          w.queued = true;
+          this.ready.add(uid);
+        }
+      }
+      this.pump();
+      this.wakeIdle();
     });
   }
 
   private isIdle(): boolean {
+    if (this.ready.size || this.activeCount) return false;
     for (const w of this.workers.values()) if (w.running || w.dirty) return false;
     return true;
   }

@@ -63,6 +63,8 @@ export interface NodeAgentOptions {
   clusterDomain?: string;
   /** First retry of a pod whose volumes could not be set up; doubles to 60 s. Default 1 000 ms. */
   volumeRetryMs?: number;
+  /** Pods synced at once (the rest wait their turn); default 16. */
+  maxConcurrentSyncs?: number;
 }
 
 export interface ResolvedOptions {
@@ -126,9 +128,11 @@ export interface PodState {
   terminationMessages: Map<string, string>;
   /** Running containers (name → id) as of the last sync: metrics, logs. */
   running: Map<string, string>;
+  /** Bound after this agent's adoption scan: the runtime cannot hold anything of it yet (first sync skips the lookup). */
+  fresh: boolean;
 }
 
-export function newPodState(pod: Pod): PodState {
+export function newPodState(pod: Pod, fresh = false): PodState {
   return {
     uid: pod.metadata.uid!,
     pod,
@@ -139,5 +143,6 @@ export function newPodState(pod: Pod): PodState {
     killed: false,
     terminationMessages: new Map(),
     running: new Map(),
+    fresh,
   };
 }

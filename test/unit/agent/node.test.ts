@@ -55,6 +55,19 @@ describe('node agent: Node, Lease, metrics (fake runtime)', () => {
     await until('Ready', async () => (await ready()).status === 'True');
   });
 
+  it('resyncs every pod when the engine comes back (what died meanwhile is restarted)', async () => {
+    h = await harness();
+    await h.agent.start();
+    await h.createPod('survivor', { containers: [{ name: 'c', image: IMAGE }] });
+    await h.waitPod('survivor', running());
+    h.runtime.setAvailable(false);
+    h.runtime.exitContainer(h.containersOf('survivor')[0]!.id, 137);
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await h.pod('survivor')).status.containerStatuses[0].restartCount).toBe(0);
+    h.runtime.setAvailable(true);
+    await h.waitPod('survivor', (p) => p.status.containerStatuses[0].restartCount === 1 && p.status.containerStatuses[0].state.running);
+  });
+
   it('samples usage per container, pod and node', async () => {
     h = await harness({ metrics: { intervalMs: 60_000 } });
     await h.agent.start();
