@@ -10,6 +10,7 @@ import { request } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isApiError } from '../../../core/api/errors.ts';
 import type { KubeObject } from '../../../core/api/types.ts';
 import { startCluster, type Cluster, type ClusterConfig } from '../../../core/cluster.ts';
 import type { WatchHandle } from '../../../core/client/client.ts';
@@ -36,6 +37,30 @@ export const FAST_AGENT: NonNullable<ClusterConfig['agent']> = {
 };
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Conflicts absorbed by `retryOnConflict` in this process (reported by the tests that care). */
+export const conflictStats = { retries: 0, errors: [] as string[] };
+
+/**
+ * Runs a write, retrying on Conflict — and on a failed JSON-patch `test` op, which is how
+ * rollbackTo's resourceVersion guard fails — as a client-go user wraps writes in
+ * retry.RetryOnConflict. Needed beyond Kubernetes' habits because on the lowdb store even an
+ * unconditional patch fails with Conflict while another write of the object is being persisted
+ * (see the it.todo in rollout.test.ts).
+ */
+export async function retryOnConflict<T>(fn: () => Promise<T>, attempts = 20): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      const retriable = isApiError(e, 'Conflict') || (isApiError(e, 'Invalid') && /test failed/.test((e as Error).message));
+      if (!retriable || i >= attempts) throw e;
+      conflictStats.retries++;
+      conflictStats.errors.push(`${(e as { status?: { code?: number } }).status?.code} ${(e as Error).message}`);
+      await sleep(50 * Math.min(i, 4));
+    }
+  }
+}
 
 export interface TestCluster {
   readonly name: string;
