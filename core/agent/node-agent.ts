@@ -11,18 +11,14 @@
  *   await agent.remove();  // also removes this node's containers and its Node object
  */
 import { mkdir, rm } from 'node:fs/promises';
-import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
-import { parseQuantity, type ResourceList } from '../api/quantity.ts';
-import type { KubeObject } from '../api/types.ts';
 import { EventRecorder } from '../client/event-recorder.ts';
 import { Informer } from '../controllers/informer.ts';
 import { log } from '../log.ts';
 import { LABEL, type ExecSession, type LogLine } from '../runtime/runtime.ts';
 import { adopt } from './adoption.ts';
 import { Backoff } from './backoff.ts';
-import { SourceInformers, podReferences } from './config-sources.ts';
+import { SourceInformers } from './config-sources.ts';
 import { ImageManager, type ImagePullState, type PullProgressEvent } from './images.ts';
 import { LogsExec, type PodExecOptions, type PodLogOptions } from './logs-exec.ts';
 import { MetricsCollector } from './metrics.ts';
@@ -30,10 +26,11 @@ import { NodeStatusReporter } from './node-status.ts';
 import { PodSyncer } from './pod-sync.ts';
 import { PodWorkers } from './pod-workers.ts';
 import { ProbeManager } from './probes.ts';
-import { newPodState, type AgentContext, type NodeAgentOptions, type PodState, type ResolvedOptions } from './types.ts';
+import type { AgentContext, NodeAgentOptions } from './types.ts';
+import { PodRegistry } from './pod-registry.ts';
+import { resolveOptions } from './agent-options.ts';
 import { VolumeManager } from './volumes.ts';
-import { asPod, dockerSafe, errorMessage } from './util.ts';
-import { shmUsable } from './shm.ts';
+import { dockerSafe, errorMessage } from './util.ts';
 
 export type { NodeAgentOptions } from './types.ts';
 
@@ -44,8 +41,7 @@ export class NodeAgent {
   readonly dataDir: string;
   readonly metrics: MetricsCollector;
   private readonly ctx: AgentContext;
-  private readonly states = new Map<string, PodState>();
-  private readonly refs = new Map<string, Set<string>>();
+  private readonly pods: PodRegistry;
   private readonly sources: SourceInformers;
   private readonly podInformer: Informer;
   private readonly images: ImageManager;
@@ -53,12 +49,14 @@ export class NodeAgent {
   private readonly probes: ProbeManager;
   private readonly restarts: Backoff;
   private readonly workers: PodWorkers;
+  private readonly syncer: PodSyncer;
   private readonly nodeStatus: NodeStatusReporter;
   private readonly logsExec: LogsExec;
   private readonly metricsEnabled: boolean;
   private cleanups: Array<() => void> = [];
   private imageRefresh?: NodeJS.Timeout;
   private running = false;
+  private stopped = false;
   /** The first adoption scan is done: pods bound from now on have nothing in the runtime yet. */
   private adopted = false;
 
@@ -67,20 +65,7 @@ export class NodeAgent {
     this.cluster = opts.cluster;
     this.network = opts.network ?? `wheelhouse-${dockerSafe(opts.cluster)}`;
     this.dataDir = join(opts.dataDir);
-    const capacity = canonical({ cpu: String(availableParallelism()), memory: `${Math.floor(totalmem() / 1024)}Ki`, pods: '110', ...(opts.capacity ?? {}) });
-    const allocatable = canonical({ ...capacity, ...(opts.allocatable ?? {}) });
-    const resolved: ResolvedOptions = {
-      hostPortIP: opts.hostPortIP ?? '127.0.0.1',
-      leaseDurationSeconds: opts.leaseDurationSeconds ?? 40,
-      leaseRenewIntervalMs: opts.leaseRenewIntervalMs ?? 10_000,
-      nodeStatusUpdateIntervalMs: opts.nodeStatusUpdateIntervalMs ?? 10_000,
-      nodeStatusReportIntervalMs: opts.nodeStatusReportIntervalMs ?? 5 * 60_000,
-      resyncIntervalMs: opts.resyncIntervalMs ?? 10_000,
-      secretsOnTmpfs: opts.secretsOnTmpfs ?? shmUsable(),
-      clusterDNS: opts.clusterDNS ?? [],
-      clusterDomain: opts.clusterDomain ?? 'cluster.local',
-      volumeRetryMs: opts.volumeRetryMs ?? 1_000,
-    };
+    const { capacity, allocatable, resolved } = resolveOptions(opts);
     this.nodeStatus = new NodeStatusReporter({
       client: opts.client,
       runtime: opts.runtime,
@@ -92,7 +77,8 @@ export class NodeAgent {
       taints: opts.taints ?? [],
       opts: resolved,
     });
-    this.sources = new SourceInformers(opts.client, (kind, ns, name) => this.onSourceChange(`${kind}/${ns}/${name}`));
+    this.pods = new PodRegistry((uid) => this.workers.enqueue(uid), () => this.adopted);
+    this.sources = new SourceInformers(opts.client, (kind, ns, name) => this.pods.onSourceChange(`${kind}/${ns}/${name}`));
     this.ctx = {
       client: opts.client,
       runtime: opts.runtime,
@@ -115,33 +101,31 @@ export class NodeAgent {
       maxConcurrent: opts.maxConcurrentSyncs ?? 16,
     });
     this.probes = new ProbeManager(this.ctx, (uid) => this.workers.enqueue(uid));
-    const syncer = new PodSyncer({
+    this.syncer = new PodSyncer({
       ctx: this.ctx,
       images: this.images,
       volumes: this.volumes,
       probes: this.probes,
       restarts: this.restarts,
-      states: this.states,
+      states: this.pods.states,
       requeue: (uid, ms) => this.workers.enqueue(uid, ms),
       forget: (uid) => this.forget(uid),
     });
-    this.syncer = syncer;
     this.podInformer = new Informer(opts.client, { apiVersion: 'v1', kind: 'Pod' }, { fieldSelector: `spec.nodeName=${opts.nodeName}` });
     this.podInformer.addHandlers({
-      onAdd: (o) => this.onPod(o),
-      onUpdate: (old, o) => this.onPod(o, old),
-      onDelete: (o) => this.onPodDeleted(o),
+      onAdd: (o) => this.pods.onPod(o),
+      onUpdate: (old, o) => this.pods.onPod(o, old),
+      onDelete: (o) => this.pods.onPodDeleted(o),
     });
     this.metricsEnabled = opts.metrics !== false;
-    this.metrics = new MetricsCollector(opts.runtime, () => this.metricsTargets(), opts.metrics || {});
-    this.logsExec = new LogsExec(this.ctx, (ns, name) => this.findPod(ns, name));
+    this.metrics = new MetricsCollector(opts.runtime, () => this.pods.metricsTargets(), opts.metrics || {});
+    this.logsExec = new LogsExec(this.ctx, (ns, name) => this.pods.find(ns, name));
   }
-
-  private readonly syncer: PodSyncer;
 
   /** Registers the Node, adopts what this node already runs, and starts running its pods. */
   async start(): Promise<void> {
     if (this.running) return;
+    if (this.stopped) throw new Error(`node agent ${this.nodeName} was stopped; start a new NodeAgent instead (it adopts the running pods)`);
     this.running = true;
     await mkdir(this.dataDir, { recursive: true });
     const engineUp = await this.ensureNetwork();
@@ -171,13 +155,14 @@ export class NodeAgent {
     this.nodeStatus.start();
     if (this.metricsEnabled) this.metrics.start();
     this.resyncAll();
-    log.info('node agent started', { node: this.nodeName, cluster: this.cluster, pods: this.states.size });
+    log.info('node agent started', { node: this.nodeName, cluster: this.cluster, pods: this.pods.states.size });
   }
 
   /** Stops the agent; pods' containers keep running (a new agent adopts them). */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    this.stopped = true;
     for (const c of this.cleanups.splice(0)) c();
     if (this.imageRefresh) clearTimeout(this.imageRefresh);
     this.nodeStatus.stop();
@@ -220,7 +205,7 @@ export class NodeAgent {
 
   /** The latest pull state of a pod's images. */
   pullProgress(namespace: string, pod: string): ImagePullState[] {
-    const s = this.findPod(namespace, pod);
+    const s = this.pods.find(namespace, pod);
     return s ? this.images.pullProgress(s.uid) : [];
   }
 
@@ -231,13 +216,13 @@ export class NodeAgent {
 
   /** Pods this agent is responsible for (tests, the UI). */
   get podCount(): number {
-    return this.states.size;
+    return this.pods.states.size;
   }
 
   /** Syncs a pod now (or every pod). */
   syncNow(namespace?: string, name?: string): void {
     if (namespace && name) {
-      const s = this.findPod(namespace, name);
+      const s = this.pods.find(namespace, name);
       if (s) this.workers.enqueue(s.uid);
     } else this.resyncAll();
   }
@@ -249,33 +234,8 @@ export class NodeAgent {
 
   // ---- internals ---------------------------------------------------------------------------
 
-  private onPod(obj: KubeObject, old?: KubeObject): void {
-    const pod = asPod(obj);
-    const uid = pod.metadata.uid;
-    if (!uid) return;
-    let state = this.states.get(uid);
-    if (!state) this.states.set(uid, (state = newPodState(pod, this.adopted)));
-    state.pod = pod;
-    state.deleted = false;
-    this.refs.set(uid, podReferences(pod));
-    if (!old || changedForSync(old, obj)) this.workers.enqueue(uid);
-  }
-
-  private onPodDeleted(obj: KubeObject): void {
-    const uid = obj.metadata.uid;
-    const state = uid ? this.states.get(uid) : undefined;
-    if (!state) return;
-    state.deleted = true;
-    state.pod = asPod(obj);
-    this.workers.enqueue(state.uid);
-  }
-
-  private onSourceChange(ref: string): void {
-    for (const [uid, refs] of this.refs) if (refs.has(ref)) this.workers.enqueue(uid);
-  }
-
   private onRuntimeEvent(uid: string | undefined): void {
-    if (uid && this.states.has(uid)) this.workers.enqueue(uid);
+    if (uid && this.pods.states.has(uid)) this.workers.enqueue(uid);
   }
 
   private onAvailability(up: boolean, error?: string): void {
@@ -294,12 +254,12 @@ export class NodeAgent {
   private resyncAll(): void {
     this.restarts.gc();
     this.images.backoff.gc();
-    for (const uid of this.states.keys()) this.workers.enqueue(uid);
+    for (const uid of this.pods.states.keys()) this.workers.enqueue(uid);
   }
 
   private async adopt(): Promise<boolean> {
     try {
-      const r = await adopt(this.ctx, this.volumes, (uid) => this.states.has(uid));
+      const r = await adopt(this.ctx, this.volumes, (uid) => this.pods.states.has(uid));
       if (r.adoptedPods || r.removedPods) log.info('adopted running pods', { node: this.nodeName, ...r });
       return true;
     } catch (err) {
@@ -329,43 +289,11 @@ export class NodeAgent {
   }
 
   private forget(uid: string): void {
-    this.states.delete(uid);
-    this.refs.delete(uid);
+    this.pods.forget(uid);
     this.workers.forget(uid);
     this.images.forget(uid);
     this.restarts.resetPrefix(`${uid}_`);
     this.metrics.forget(uid);
   }
 
-  private findPod(namespace: string, name: string): PodState | undefined {
-    for (const s of this.states.values()) if (s.pod.metadata.namespace === namespace && s.pod.metadata.name === name && !s.deleted) return s;
-    return undefined;
-  }
-
-  private metricsTargets() {
-    const out = [];
-    for (const s of this.states.values()) {
-      if (s.running.size) out.push({ uid: s.uid, namespace: s.pod.metadata.namespace ?? 'default', name: s.pod.metadata.name ?? '', containers: s.running });
-    }
-    return out;
-  }
-}
-
-/** A change the pod's sync must see (spec, labels/annotations for the downward API, deletion, foreign conditions). */
-function changedForSync(old: KubeObject, obj: KubeObject): boolean {
-  if (!isDeepStrictEqual(old.spec, obj.spec)) return true;
-  const a = old.metadata;
-  const b = obj.metadata;
-  if (a.deletionTimestamp !== b.deletionTimestamp || a.deletionGracePeriodSeconds !== b.deletionGracePeriodSeconds) return true;
-  if (!isDeepStrictEqual(a.labels, b.labels) || !isDeepStrictEqual(a.annotations, b.annotations)) return true;
-  const gates = (obj.spec?.readinessGates ?? []) as Array<{ conditionType: string }>;
-  if (!gates.length) return false;
-  const pick = (o: KubeObject) => ((o.status?.conditions ?? []) as Array<{ type: string; status: string }>).filter((c) => gates.some((g) => g.conditionType === c.type));
-  return !isDeepStrictEqual(pick(old), pick(obj));
-}
-
-function canonical(list: ResourceList): ResourceList {
-  const out: ResourceList = {};
-  for (const [k, v] of Object.entries(list)) out[k] = parseQuantity(String(v)).toString();
-  return out;
 }

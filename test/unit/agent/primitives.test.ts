@@ -51,6 +51,27 @@ describe('PodWorkers', () => {
     await w.stop();
   });
 
+  it('runs at most maxConcurrent pods at once, the others in arrival order', async () => {
+    let running = 0;
+    let max = 0;
+    const order: string[] = [];
+    const w = new PodWorkers(
+      async (uid) => {
+        order.push(uid);
+        running++;
+        max = Math.max(max, running);
+        await new Promise((r) => setTimeout(r, 10));
+        running--;
+      },
+      { maxConcurrent: 3 },
+    );
+    for (let i = 0; i < 10; i++) w.enqueue(`p${i}`);
+    await w.whenIdle();
+    expect(max).toBe(3);
+    expect(order).toEqual(Array.from({ length: 10 }, (_, i) => `p${i}`));
+    await w.stop();
+  });
+
   it('keeps the earliest delayed request and retries failures with backoff', async () => {
     const at: number[] = [];
     let fail = true;
