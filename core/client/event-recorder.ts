@@ -24,6 +24,8 @@ interface Seen {
 }
 
 const MAX_SEEN = 4096;
+let seq = 0;
+const nextSeq = () => (seq = (seq + 1) % 1_000_000);
 
 export class EventRecorder {
   private readonly seen = new Map<string, Seen>();
@@ -67,7 +69,8 @@ export class EventRecorder {
       if (!isApiError(e, 'NotFound')) throw e;
       this.seen.delete(id); // the event was deleted (TTL, namespace cleanup): write a new one
     }
-    const name = `${m.name}.${(now.getTime() * 1e6 + Math.floor(Math.random() * 1e6)).toString(16)}`;
+    // `<object>.<hex nanoseconds>` as client-go names events; a sequence keeps names unique within a millisecond.
+    const name = `${m.name}.${(BigInt(now.getTime()) * 1_000_000n + BigInt(nextSeq())).toString(16)}`;
     const ev: KubeObject = {
       apiVersion: 'v1',
       kind: 'Event',

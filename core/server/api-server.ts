@@ -22,7 +22,16 @@ import { prepareForCreate, prepareForStatusUpdate, prepareForUpdate } from './ob
 import { compileFilter, startWatch, type ServerWatch, type WatchSink } from './watch.ts';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
-const MAX_CONFLICT_RETRIES = 5;
+const MAX_CONFLICT_RETRIES = 10;
+
+/**
+ * Pause before retrying an unconditional write that lost a race. A store may accept a newer write
+ * before it is durable and readable (lowdb's group commit), so an immediate re-read can still see
+ * the old revision: wait a little longer each time (2 ms doubling, at most 100 ms).
+ */
+function conflictBackoff(attempt: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.min(100, 2 ** (attempt + 1))));
+}
 
 export interface ApiServerOptions {
   store: Store;
@@ -173,7 +182,10 @@ export class ApiServer {
       try {
         return await this.replace(next as T, opts.subresource ?? '', user, opts);
       } catch (e) {
-        if (!pinned && isApiError(e, 'Conflict') && attempt < MAX_CONFLICT_RETRIES) continue;
+        if (!pinned && isApiError(e, 'Conflict') && attempt < MAX_CONFLICT_RETRIES) {
+          await conflictBackoff(attempt);
+          continue;
+        }
         throw e;
       }
     }
@@ -204,7 +216,10 @@ export class ApiServer {
         if (opts.dryRun) return obj as T;
         return toObject<T>(await this.store.delete(kv.key, kv.modRevision));
       } catch (e) {
-        if (isStoreError(e, 'Conflict') && attempt < MAX_CONFLICT_RETRIES && !pre?.resourceVersion) continue;
+        if (isStoreError(e, 'Conflict') && attempt < MAX_CONFLICT_RETRIES && !pre?.resourceVersion) {
+          await conflictBackoff(attempt);
+          continue;
+        }
         if (isStoreError(e, 'NotFound')) throw notFound(target, info.plural);
         throw storeFailure(e);
       }
@@ -237,7 +252,10 @@ export class ApiServer {
         await this.store.update(kv.key, next, kv.modRevision);
         return;
       } catch (e) {
-        if (isStoreError(e, 'Conflict') && attempt < MAX_CONFLICT_RETRIES) continue;
+        if (isStoreError(e, 'Conflict') && attempt < MAX_CONFLICT_RETRIES) {
+          await conflictBackoff(attempt);
+          continue;
+        }
         throw storeFailure(e);
       }
     }
@@ -245,7 +263,19 @@ export class ApiServer {
 
   // ---- internals ---------------------------------------------------------------------------
 
+  /** An update without a resourceVersion is unconditional: a lost race is retried, as kube-apiserver does. */
   private async replace<T extends KubeObject>(input: T, subresource: '' | 'status', user: UserInfo, opts: WriteOptions): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.replaceOnce(input, subresource, user, opts);
+      } catch (e) {
+        if (input.metadata?.resourceVersion || !isApiError(e, 'Conflict') || attempt >= MAX_CONFLICT_RETRIES) throw e;
+        await conflictBackoff(attempt);
+      }
+    }
+  }
+
+  private async replaceOnce<T extends KubeObject>(input: T, subresource: '' | 'status', user: UserInfo, opts: WriteOptions): Promise<T> {
     const info = this.decode(input);
     const name = input.metadata?.name;
     if (!name) throw invalid({ kind: info.kind, group: info.group, name: '' }, [{ field: 'metadata.name', type: 'FieldValueRequired', message: 'Required value: name is required' }]);

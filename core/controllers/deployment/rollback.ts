@@ -109,8 +109,8 @@ export function findRevision(owned: ReplicaSet[], revision: number, what: string
 }
 
 /**
- * The JSON patch of a rollback: guarded by the Deployment's resourceVersion (a concurrent edit
- * fails it), template = the ReplicaSet's without the hash label, annotations as kubectl computes
+ * The JSON patch of a rollback: guarded by the Deployment's generation (a concurrent spec edit
+ * fails it; status writes, which happen all through a rollout, do not), template = the ReplicaSet's without the hash label, annotations as kubectl computes
  * them, plus `extra` (the auto-rollback record).
  */
 export function rollbackPatch(d: Deployment, rs: ReplicaSet, extra: Record<string, string> = {}): unknown[] {
@@ -123,7 +123,7 @@ export function rollbackPatch(d: Deployment, rs: ReplicaSet, extra: Record<strin
   }
   Object.assign(annotations, extra);
   const ops: unknown[] = [];
-  if (d.metadata.resourceVersion) ops.push({ op: 'test', path: '/metadata/resourceVersion', value: d.metadata.resourceVersion });
+  if (d.metadata.generation !== undefined) ops.push({ op: 'test', path: '/metadata/generation', value: d.metadata.generation });
   ops.push({ op: 'add', path: '/spec/template', value: template }, { op: 'add', path: '/metadata/annotations', value: annotations });
   return ops;
 }

@@ -27,7 +27,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Low } from 'lowdb';
 import { log } from '../../log.ts';
-import { registerStoreDriver, StoreError } from '../store.ts';
+import { registerStoreDriver, StoreError, type KeyValue } from '../store.ts';
 import { planCreate, planDelete, planUpdate, type Entry, type Mutation } from './kv-state.ts';
 import { GroupCommitJournal, journalOpenFlags, type JournalIo } from './journal.ts';
 import type { JournalRecord } from './journal-reader.ts';
@@ -61,6 +61,8 @@ export class LowdbStore extends MemoryStore {
   /** Latest accepted state of keys with writes not yet durable (undefined: deleted). */
   private readonly overlay = new Map<string, { entry: Entry | undefined; revision: number }>();
   private pendingRevision = 0;
+  /** Readers waiting for a revision to become durable (see get). */
+  private revisionWaiters: Array<{ revision: number; wake: () => void }> = [];
   private folding: Promise<void> | null = null;
   private foldBlockedUntil = 0;
   private closed: Promise<void> | null = null;
@@ -164,6 +166,27 @@ export class LowdbStore extends MemoryStore {
     return this.closed;
   }
 
+  /**
+   * Read-your-writes for read-modify-write loops: a key with a write accepted but not yet
+   * durable is read once that write is on disk (or has failed), never before — a reader never
+   * sees an unacknowledged value, and a retry after a Conflict sees the write that caused it.
+   */
+  override async get(key: string): Promise<KeyValue> {
+    const pending = this.overlay.get(key);
+    if (pending && pending.revision > this.state.revision) {
+      await new Promise<void>((wake) => this.revisionWaiters.push({ revision: pending.revision, wake }));
+    }
+    return super.get(key);
+  }
+
+  private wakeReaders(all: boolean): void {
+    if (!this.revisionWaiters.length) return;
+    const durable = this.state.revision;
+    const keep: typeof this.revisionWaiters = [];
+    for (const w of this.revisionWaiters) (all || w.revision <= durable ? w.wake() : keep.push(w));
+    this.revisionWaiters = keep;
+  }
+
   protected override latest = (key: string): Entry | undefined => {
     const o = this.overlay.get(key);
     return o ? o.entry : this.state.lookup(key);
@@ -185,12 +208,14 @@ export class LowdbStore extends MemoryStore {
       this.applyCommitted(m);
       if (this.overlay.get(m.key)?.revision === m.revision) this.overlay.delete(m.key);
     }
+    this.wakeReaders(false);
     this.maybeFold();
   }
 
   private failed(): void {
     this.overlay.clear();
     this.pendingRevision = this.state.revision;
+    this.wakeReaders(true);
   }
 
   private maybeFold(): void {

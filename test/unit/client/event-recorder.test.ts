@@ -28,3 +28,19 @@ describe('EventRecorder', () => {
     await store.close();
   });
 });
+
+describe('EventRecorder names', () => {
+  it('gives distinct names to many different events about one object in the same millisecond', async () => {
+    const store = await openStore('memory:');
+    const api = new ApiServer({ store });
+    await api.bootstrap();
+    const client = new InProcessClient(api);
+    const pod = await client.create<KubeObject>({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'x:1' }] } });
+    const rec = new EventRecorder(client, { component: 'test' });
+    for (let i = 0; i < 50; i++) rec.event(pod, 'Normal', 'Reason', `message ${i}`);
+    await rec.flush();
+    const evs = await client.list({ apiVersion: 'v1', kind: 'Event' }, { namespace: 'default' });
+    expect(evs.items).toHaveLength(50);
+    await store.close();
+  });
+});
