@@ -136,7 +136,9 @@ export class HpaController implements Controller {
       await this.ctx.client.patch({ apiVersion: ref.apiVersion ?? 'apps/v1', kind: ref.kind, namespace, name: ref.name }, 'merge', { spec: { replicas: next } });
       events.push({ at: t, change: next - current });
       status.lastScaleTime = rfc3339(now);
-      this.ctx.recorder('horizontal-pod-autoscaler').event(hpa, 'Normal', 'SuccessfulRescale', `New size: ${next}; reason: ${next < min || current < min ? 'Current number of replicas below Spec.MinReplicas' : reason}`);
+      // Kubernetes' wording: the metric that drove a scale-up, or "All metrics below target".
+      const why = current < min ? 'Current number of replicas below Spec.MinReplicas' : current > max ? 'Current number of replicas above Spec.MaxReplicas' : next < current ? 'All metrics below target' : reason;
+      this.ctx.recorder('horizontal-pod-autoscaler').event(hpa, 'Normal', 'SuccessfulRescale', `New size: ${next}; reason: ${why}`);
     }
     this.scaleEvents.set(key, events);
     return this.writeStatus(hpa, status);
