@@ -4,15 +4,15 @@
  * and starting the same containers in the same run. The raw baseline creates, per pod, the same
  * pair the agent does — a pause container on the cluster network plus the busybox container
  * joining its network and IPC namespaces — so both sides pay for sandboxes. The sides alternate
- * (raw, agent, raw, agent …; 3 runs each for N=1, 1 for N=50) and the best run of each is compared.
+ * (raw, agent, raw, agent …; 5 runs each for N=1, 1 for N=50) and the best run of each is compared.
  *   {"name":"pod-start","pods":50,"value":…,"unit":"ms","baseline_ms":…,"ratio":…,"target":1.15,…}
  */
 import { LABEL } from '../core/runtime/runtime.ts';
 import { IMAGE, benchEnv, docker, print, quantile, removeByLabel, round, sleep, type BenchEnv } from './agent-env.ts';
 
 const SIZES = (process.env.WHEELHOUSE_BENCH_PODS ?? '1,50').split(',').map(Number);
-/** Runs per side: small N is cheap and noisy (3 runs), large N is slow (1 run keeps the bench under 90 s). */
-const rounds = (n: number) => Number(process.env.WHEELHOUSE_BENCH_ROUNDS ?? (n <= 10 ? 3 : 1));
+/** Runs per side: small N is cheap and noisy (5 runs), large N is slow (1 run keeps the bench under 90 s). */
+const rounds = (n: number) => Number(process.env.WHEELHOUSE_BENCH_ROUNDS ?? (n <= 10 ? 5 : 1));
 const LIMITS = { cpu: '100m', memory: '32Mi' };
 
 async function rawRun(env: BenchEnv, n: number, round: number): Promise<{ total: number; perPod: number[] }> {
