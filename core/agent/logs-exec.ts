@@ -5,7 +5,7 @@
  * `previous terminated container "web" in pod "web-1" not found`,
  * `container "web" in pod "web-1" is waiting to start: ContainerCreating`.
  */
-import { ApiError, badRequest, notFound } from '../api/errors.ts';
+import { badRequest, notFound } from '../api/errors.ts';
 import type { ExecSession, LogLine, LogOptions } from '../runtime/runtime.ts';
 import { loadPodRuntime, instancesOf } from './pod-runtime.ts';
 import type { AgentContext, PodState } from './types.ts';
@@ -76,4 +76,3 @@ export class LogsExec {
   }
 }
 
-export { ApiError };

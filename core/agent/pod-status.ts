@@ -9,7 +9,7 @@ import type * as k8s from 'kubernetes-types/core/v1.js';
 import type { ContainerStatus as RtStatus, PodSandboxStatus } from '../runtime/runtime.ts';
 import { instancesOf, type PodRuntime } from './pod-runtime.ts';
 import type { PodState } from './types.ts';
-import { apiTime, type ContainerKind, type Pod } from './util.ts';
+import { apiTime, type Pod } from './util.ts';
 
 export interface StatusInputs {
   pod: Pod;
@@ -30,8 +30,8 @@ export function computePodStatus(i: StatusInputs): k8s.PodStatus {
   const seen = pod.status ?? {};
   const old = i.previous ?? seen;
   const hasInit = (pod.spec.initContainers?.length ?? 0) > 0;
-  const initStatuses = (pod.spec.initContainers ?? []).map((c) => containerStatus(i, c, 'init', hasInit));
-  const statuses = pod.spec.containers.map((c) => containerStatus(i, c, 'regular', hasInit)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const initStatuses = (pod.spec.initContainers ?? []).map((c) => containerStatus(i, c, hasInit));
+  const statuses = pod.spec.containers.map((c) => containerStatus(i, c, hasInit)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   let phase = getPhase(pod, initStatuses, statuses);
   // A terminal phase is final.
   for (const prev of [seen, old]) if (prev.phase === 'Succeeded' || prev.phase === 'Failed') phase = prev.phase;
@@ -72,7 +72,7 @@ export function computePodStatus(i: StatusInputs): k8s.PodStatus {
   return out;
 }
 
-function containerStatus(i: StatusInputs, c: k8s.Container, _kind: ContainerKind, hasInit: boolean): k8s.ContainerStatus {
+function containerStatus(i: StatusInputs, c: k8s.Container, hasInit: boolean): k8s.ContainerStatus {
   const [cur, prev] = instancesOf(i.rt, c.name);
   const waiting = i.state.waiting.get(c.name);
   const st: k8s.ContainerStatus = {

@@ -24,7 +24,7 @@ import { removePod, terminatePod } from './pod-teardown.ts';
 import { killContainer, killPod, podGracePeriod } from './termination.ts';
 import type { AgentContext, PodState } from './types.ts';
 import { VolumeError, type PreparedVolumes, type VolumeManager } from './volumes.ts';
-import { asObject, containerHash, fieldPathOf, goDuration, podDesc, type ContainerKind, type Pod } from './util.ts';
+import { asObject, containerHash, fieldPathOf, goDuration, podDesc, type ContainerKind } from './util.ts';
 
 export interface SyncDeps extends FinishDeps {
   ctx: AgentContext;
@@ -52,8 +52,8 @@ export class PodSyncer {
     const pod = state.pod;
     if (pod.metadata.deletionTimestamp) return terminatePod(this.d, state, pr);
     rememberAttempts(state, pr);
-    const phase = pod.status?.phase;
-    if (phase === 'Succeeded' || phase === 'Failed') {
+    const terminal = (p?: string) => p === 'Succeeded' || p === 'Failed';
+    if (terminal(pod.status?.phase) || terminal(state.lastStatus?.phase)) {
       await killPod(ctx, pod, pr, { graceSeconds: podGracePeriod(pod), podIP: pod.status?.podIP });
       if (pr.containers.some((c) => c.state === 'running')) pr = await loadPodRuntime(ctx.runtime, ctx.cluster, ctx.nodeName, uid);
       return finishSync(this.d, state, pr, undefined);
@@ -257,4 +257,3 @@ function rememberAttempts(state: PodState, pr: PodRuntime): void {
   for (const c of pr.containers) if (c.attempt > (state.attempts.get(c.name) ?? -1)) state.attempts.set(c.name, c.attempt);
 }
 
-export type { Pod };
