@@ -86,10 +86,7 @@ describe('cluster on Docker: horizontal pod autoscaling', () => {
       const evs = await tc.events((e) => e.involvedObject?.kind === 'HorizontalPodAutoscaler' && e.reason === 'SuccessfulRescale');
       return evs.find((e) => e.message.startsWith('New size: 1;'));
     }, 10_000);
-    // Kubernetes words a scale-down "All metrics below target" (see the todo below).
-    expect(downEvent.message).toMatch(/^New size: 1; reason: /);
+    expect(downEvent.message).toBe('New size: 1; reason: All metrics below target');
     console.log(`[hpa] up to 3 in ${upMs} ms, down to 1 in ${downMs} ms; scale-down event: ${downEvent.message}`);
   });
-
-  it.todo('a scale-down SuccessfulRescale event says "New size: 1; reason: All metrics below target" as Kubernetes does');
 });
