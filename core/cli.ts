@@ -55,12 +55,12 @@ async function serve(args: string[]): Promise<number> {
   const port = parsePort('--port', values.port, 0);
   const apiPort = parsePort('--api-port', values['api-port'], 0);
   if (port === undefined || apiPort === undefined) return 2;
-  const served = await serveCluster({ dataDir: values['data-dir'] ?? defaultDataDir(), apiPort });
-  const { cluster, apiServer } = served;
+  const served = await serveCluster({ dataDir: values['data-dir'] ?? defaultDataDir(), apiPort, port });
+  const { cluster, apiServer, ui } = served;
   console.log(`Wheelhouse is running (data folder ${cluster.dataDir}, nodes: ${[...cluster.agents.keys()].join(', ') || 'none'}).`);
   console.log(`Kubernetes API: ${apiServer.url}`);
   console.log(`kubeconfig:     ${apiServer.kubeconfigPath}   (kubectl --kubeconfig ${apiServer.kubeconfigPath} get pods)`);
-  console.log('Not built yet: the web UI (see README "Status"); --port is reserved for it.');
+  console.log(`UI:             ${ui.url}`);
   await new Promise<void>((resolveStop) => {
     const stop = () => resolveStop();
     process.once('SIGINT', stop);

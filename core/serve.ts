@@ -1,8 +1,14 @@
 /**
  * Headless Wheelhouse ("browser mode" and `wheelhouse serve`): the cluster, the Kubernetes API
- * over HTTPS (kubectl; DIR/kubeconfig), and — once built — the desktop UI on 127.0.0.1:PORT with
- * the same contract over a WebSocket, guarded by a token in the URL.
+ * over HTTPS (kubectl; DIR/kubeconfig), and the desktop UI on http://127.0.0.1:PORT with the
+ * same contract over a WebSocket, guarded by a token in the URL.
  */
+import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_STATIC_DIR, serveBrowserMode, type BrowserMode } from './desktop/serve-browser.ts';
+import { log } from './log.ts';
 import type { Cluster, ClusterConfig } from './cluster.ts';
 import { startCluster } from './cluster.ts';
 import { clusterPodIO } from './cluster-pod-io.ts';
@@ -12,6 +18,8 @@ import type { MetricsSource } from './server/http/metrics-api.ts';
 export interface ServeOptions extends ClusterConfig {
   /** Port of the Kubernetes API (HTTPS); 0 = any free port. */
   apiPort?: number;
+  /** Port of the UI (plain HTTP on 127.0.0.1); 0 = any free port. */
+  port?: number;
   /** Address to listen on (default 127.0.0.1; anything else is an explicit user choice). */
   host?: string;
 }
@@ -19,6 +27,7 @@ export interface ServeOptions extends ClusterConfig {
 export interface Served {
   cluster: Cluster;
   apiServer: ApiHttpServer;
+  ui: BrowserMode;
   stop(): Promise<void>;
 }
 
@@ -34,9 +43,20 @@ export function clusterMetrics(cluster: Cluster): MetricsSource {
   };
 }
 
+/** The built UI; a source checkout builds it on first use (scripts/build-ui.sh renderer). */
+export function ensureUiBuilt(staticDir = DEFAULT_STATIC_DIR): void {
+  if (existsSync(join(staticDir, 'index.html'))) return;
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  log.info('building the UI (first run from a source checkout)', { into: staticDir });
+  const r = spawnSync('bash', [join(root, 'scripts', 'build-ui.sh'), 'renderer'], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`building the UI failed (bash scripts/build-ui.sh renderer exited ${r.status})`);
+}
+
 export async function serve(opts: ServeOptions): Promise<Served> {
+  ensureUiBuilt();
   const cluster = await startCluster(opts);
   let apiServer: ApiHttpServer;
+  let ui: BrowserMode;
   try {
     apiServer = await startApiHttpServer({
       api: cluster.api,
@@ -46,6 +66,7 @@ export async function serve(opts: ServeOptions): Promise<Served> {
       podIO: clusterPodIO(cluster),
       metrics: clusterMetrics(cluster),
     });
+    ui = await serveBrowserMode(cluster, { port: opts.port ?? 0 });
   } catch (e) {
     await cluster.stop();
     throw e;
@@ -53,7 +74,9 @@ export async function serve(opts: ServeOptions): Promise<Served> {
   return {
     cluster,
     apiServer,
+    ui,
     async stop() {
+      await ui.close();
       await apiServer.close();
       await cluster.stop();
     },
