@@ -20,6 +20,7 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 180_000, fileParallelism: false } },
     ],
   },
 });

@@ -642,8 +642,12 @@ export const EVENT_NAMES = [
   'watch.batch', 'logs.batch', 'logs.end', 'exec.output', 'exec.exit', 'pull.update', 'metrics.samples', 'portForward.closed',
 ] as const satisfies readonly EventName[];
 
-/** How a batched event is pushed: at most one per this many milliseconds per session. */
-export const BATCH_INTERVAL_MS = 250;
+/**
+ * How a batched event is pushed: at most one per this many milliseconds per session — ≤ 4 a
+ * second, with 10 ms a batch to spare so that timer and network jitter never fit a fifth into a
+ * second as the renderer sees it.
+ */
+export const BATCH_INTERVAL_MS = 260;
 
 /**
  * The surface preload exposes as `window.wheelhouse` (Electron), and what the renderer's

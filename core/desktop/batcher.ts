@@ -1,6 +1,6 @@
 /**
  * Collects the pushed state of one renderer session — watch changes, log lines, pull progress —
- * and sends it in batches, at most one batch per `intervalMs` (250 ms: ≤ 4 UI updates a second
+ * and sends it in batches, at most one batch per `intervalMs` (260 ms: ≤ 4 UI updates a second
  * however much the cluster churns). Several changes to one object within a batch collapse into
  * its latest state; a delete after an add the renderer never saw still goes out as a delete
  * (harmless), so the renderer's view always ends up equal to the cluster's.
@@ -9,7 +9,7 @@
  * delayed, a burst is.
  */
 import type { KubeObject } from '../api/types.ts';
-import type { DesktopEvents, EventName, ImagePullState, LogEntry, ObjectKey, PodRef, WatchChange } from '../desktop-api.ts';
+import { BATCH_INTERVAL_MS, type DesktopEvents, type EventName, type ImagePullState, type LogEntry, type ObjectKey, type PodRef, type WatchChange } from '../desktop-api.ts';
 
 type Sink = <E extends EventName>(event: E, payload: DesktopEvents[E]) => void;
 
@@ -34,7 +34,7 @@ export class Batcher {
 
   constructor(
     private readonly sink: Sink,
-    readonly intervalMs = 250,
+    readonly intervalMs = BATCH_INTERVAL_MS,
   ) {}
 
   watchReset(watchId: string, items: KubeObject[]): void {

@@ -28,7 +28,7 @@ export type Sink = <E extends EventName>(event: E, payload: DesktopEvents[E]) =>
 
 export interface DesktopHostOptions {
   mode: 'electron' | 'browser';
-  /** Minimum time between two batches to one renderer (default 250 ms). */
+  /** Minimum time between two batches to one renderer (default BATCH_INTERVAL_MS, 260 ms). */
   batchIntervalMs?: number;
   /** How often metric subscriptions look for new samples (default 1 s). */
   metricsTickMs?: number;
@@ -127,7 +127,7 @@ export class DesktopSession {
     private readonly sink: Sink,
     readonly limits: SessionLimits,
   ) {
-    this.batch = new Batcher(sink, host.options.batchIntervalMs ?? 250);
+    this.batch = new Batcher(sink, host.options.batchIntervalMs);
   }
 
   get cluster(): Cluster {

@@ -10,6 +10,7 @@ import { parseQuantity, QuantityError } from '../api/quantity.ts';
 import type { KubeObject } from '../api/types.ts';
 import { DesktopError, type DrainResult } from '../desktop-api.ts';
 import type { HandlerMap } from './handler-types.ts';
+import { retryOnConflict } from './retry.ts';
 
 const NODE = { apiVersion: 'v1', kind: 'Node' } as const;
 const opts = { fieldManager: 'wheelhouse-ui' };
@@ -27,17 +28,17 @@ function quantity(field: string, v: string, min: number): string {
 
 export const nodeHandlers: HandlerMap<'nodes.cordon' | 'nodes.uncordon' | 'nodes.drain' | 'nodes.add' | 'nodes.remove'> = {
   async 'nodes.cordon'(s, a) {
-    await s.client.patch({ ...NODE, name: a.name }, 'merge', { spec: { unschedulable: true } }, opts);
+    await retryOnConflict(() => s.client.patch({ ...NODE, name: a.name }, 'merge', { spec: { unschedulable: true } }, opts));
     return null;
   },
 
   async 'nodes.uncordon'(s, a) {
-    await s.client.patch({ ...NODE, name: a.name }, 'merge', { spec: { unschedulable: null } }, opts);
+    await retryOnConflict(() => s.client.patch({ ...NODE, name: a.name }, 'merge', { spec: { unschedulable: null } }, opts));
     return null;
   },
 
   async 'nodes.drain'(s, a) {
-    await s.client.patch({ ...NODE, name: a.name }, 'merge', { spec: { unschedulable: true } }, opts);
+    await retryOnConflict(() => s.client.patch({ ...NODE, name: a.name }, 'merge', { spec: { unschedulable: true } }, opts));
     const pods = await s.client.list<KubeObject>({ apiVersion: 'v1', kind: 'Pod' }, { fieldSelector: `spec.nodeName=${a.name}` });
     const result: DrainResult = { evicted: [], skipped: [] };
     for (const p of pods.items) {

@@ -10,6 +10,7 @@ import {
 } from '../controllers/deployment-controller.ts';
 import type { AutoRollbackInfo, RolloutRevision } from '../desktop-api.ts';
 import type { HandlerMap } from './handler-types.ts';
+import { retryOnConflict } from './retry.ts';
 import { objectRef } from './kinds.ts';
 
 const ROLLBACK_REASONS = new Set(['AutoRollback', 'DeploymentRollback', 'RolloutFailed']);
@@ -70,11 +71,11 @@ export const rolloutHandlers: HandlerMap<'rollout.history' | 'rollout.undo' | 'r
   },
 
   async 'rollout.undo'(s, a) {
-    return rollbackTo(s.client, { namespace: a.namespace, name: a.name }, a.revision, { fieldManager: 'wheelhouse-ui' });
+    return retryOnConflict(() => rollbackTo(s.client, { namespace: a.namespace, name: a.name }, a.revision, { fieldManager: 'wheelhouse-ui' }));
   },
 
   async 'rollout.pause'(s, a) {
-    await s.client.patch(objectRef('Deployment', a.namespace, a.name), 'merge', { spec: { paused: a.paused ? true : null } }, { fieldManager: 'wheelhouse-ui' });
+    await retryOnConflict(() => s.client.patch(objectRef('Deployment', a.namespace, a.name), 'merge', { spec: { paused: a.paused ? true : null } }, { fieldManager: 'wheelhouse-ui' }));
     return null;
   },
 };

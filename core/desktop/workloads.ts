@@ -7,24 +7,25 @@ import { randomBytes } from 'node:crypto';
 import type { KubeObject } from '../api/types.ts';
 import { RESTARTED_AT_ANNOTATION } from '../desktop-api.ts';
 import type { HandlerMap } from './handler-types.ts';
+import { retryOnConflict } from './retry.ts';
 import { objectRef } from './kinds.ts';
 
 const opts = { fieldManager: 'wheelhouse-ui' };
 
 export const workloadHandlers: HandlerMap<'workloads.scale' | 'workloads.restart' | 'workloads.suspend' | 'workloads.trigger'> = {
   async 'workloads.scale'(s, a) {
-    await s.client.patch(objectRef(a.kind, a.namespace, a.name), 'merge', { spec: { replicas: a.replicas } }, opts);
+    await retryOnConflict(() => s.client.patch(objectRef(a.kind, a.namespace, a.name), 'merge', { spec: { replicas: a.replicas } }, opts));
     return null;
   },
 
   async 'workloads.restart'(s, a) {
     const patch = { spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: new Date().toISOString() } } } } };
-    await s.client.patch(objectRef(a.kind, a.namespace, a.name), 'merge', patch, opts);
+    await retryOnConflict(() => s.client.patch(objectRef(a.kind, a.namespace, a.name), 'merge', patch, opts));
     return null;
   },
 
   async 'workloads.suspend'(s, a) {
-    await s.client.patch(objectRef(a.kind, a.namespace, a.name), 'merge', { spec: { suspend: a.suspend } }, opts);
+    await retryOnConflict(() => s.client.patch(objectRef(a.kind, a.namespace, a.name), 'merge', { spec: { suspend: a.suspend } }, opts));
     return null;
   },
 

@@ -36,12 +36,12 @@ export function diffLines(oldText: string, newText: string, context = 3): DiffLi
         out.push({ type: 'same', text: am[i]!, a: pre + i + 1, b: pre + j + 1 });
         i++;
         j++;
-      } else if (j < m && (i >= n || dp[i]![j + 1]! >= dp[i + 1]![j]!)) {
-        out.push({ type: 'add', text: bm[j]!, b: pre + j + 1 });
-        j++;
-      } else {
+      } else if (i < n && (j >= m || dp[i + 1]![j]! >= dp[i]![j + 1]!)) {
         out.push({ type: 'del', text: am[i]!, a: pre + i + 1 });
         i++;
+      } else {
+        out.push({ type: 'add', text: bm[j]!, b: pre + j + 1 });
+        j++;
       }
     }
   }

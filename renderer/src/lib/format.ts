@@ -1,6 +1,7 @@
 /** Formatting helpers: ages, bytes, CPU, quantities (plain functions over plain values). */
+import { clock } from './ui.svelte.ts';
 
-export function age(ts: string | undefined, now = Date.now()): string {
+export function age(ts: string | undefined, now = clock.now): string {
   if (!ts) return '';
   const s = Math.max(0, Math.floor((now - Date.parse(ts)) / 1000));
   if (s < 60) return `${s}s`;
@@ -27,6 +28,7 @@ export function bytes(n: number | undefined): string {
 export function cores(n: number | undefined): string {
   if (n === undefined || !Number.isFinite(n)) return '–';
   if (n === 0) return '0';
+  if (n < 0.01) return `${(n * 1000).toFixed(n < 0.001 ? 2 : 1).replace(/\.?0+$/, '')}m`;
   if (n < 1) return `${Math.round(n * 1000)}m`;
   return n >= 10 ? n.toFixed(0) : n.toFixed(2).replace(/\.?0+$/, '');
 }

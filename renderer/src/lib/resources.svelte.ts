@@ -37,7 +37,9 @@ export class ResourceStore {
 
   private async open(): Promise<void> {
     try {
+      performance.mark(`wheelhouse:watch:${this.kind}:start`);
       const r = await api.call('resources.watch', { kind: this.kind });
+      performance.mark(`wheelhouse:watch:${this.kind}:answer`);
       this.watchId = r.watchId;
       watches.set(r.watchId, this);
       this.reset(r.items);
@@ -50,6 +52,7 @@ export class ResourceStore {
       }
       this.loaded = true;
       this.error = undefined;
+      performance.mark(`wheelhouse:watch:${this.kind}:loaded`);
     } catch (e) {
       this.error = (e as Error).message;
       this.opening = undefined;
@@ -101,8 +104,9 @@ export const stores = {
   hpas: new ResourceStore('HorizontalPodAutoscaler'),
 };
 
-/** UI updates applied (one per batch) — the bench reads it. */
-export const counters = { batches: 0 };
+/** UI updates applied (one per batch) and when the last ones arrived — the UI bench reads them. */
+export const counters = { batches: 0, recent: [] as number[] };
+(globalThis as { __wheelhouse?: unknown }).__wheelhouse = { counters };
 
 let wired = false;
 export function startStores(): void {
@@ -123,6 +127,8 @@ export function startStores(): void {
     }
     for (const s of touched) s.commit();
     counters.batches++;
+    counters.recent.push(performance.now());
+    if (counters.recent.length > 256) counters.recent.splice(0, 128);
   });
   api.onReconnect(() => {
     for (const s of Object.values(stores)) s.reopen();

@@ -27,7 +27,15 @@ export function setNamespace(ns: string): void {
 export function toggleTheme(): void {
   ui.theme = ui.theme === 'dark' ? 'light' : 'dark';
   localStorage.setItem('wheelhouse.theme', ui.theme);
+  // At once, before any effect runs: charts read the theme's colors when they redraw.
+  document.documentElement.dataset.theme = ui.theme;
 }
+
+document.documentElement.dataset.theme = ui.theme;
+
+/** A clock for relative times ("3m ago"): display only, never a reason to ask the backend. */
+export const clock = $state({ now: Date.now() });
+setInterval(() => (clock.now = Date.now()), 5_000);
 
 export function inNamespace(o: { metadata: { namespace?: string } }): boolean {
   return !ui.namespace || o.metadata.namespace === ui.namespace;
@@ -43,7 +51,7 @@ export interface Toast {
 export const toasts = $state<Toast[]>([]);
 let nextToast = 1;
 
-export function toast(kind: Toast['kind'], title: string, text?: string, ms = kind === 'error' ? 9000 : 4500): void {
+export function toast(kind: Toast['kind'], title: string, text?: string, ms = kind === 'error' ? 9000 : kind === 'success' ? 3000 : 5000): void {
   const id = nextToast++;
   toasts.push({ id, kind, title, ...(text ? { text } : {}) });
   if (toasts.length > 5) toasts.splice(0, toasts.length - 5);

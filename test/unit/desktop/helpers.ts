@@ -24,7 +24,7 @@ export interface Harness {
 export async function harness(opts: { controlPlane?: boolean; batchIntervalMs?: number } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'wh-desktop-'));
   const cluster = await startCluster({ dataDir: dir, runtime: false, storeUrl: 'memory:', controlPlane: opts.controlPlane ?? false });
-  const host = new DesktopHost(cluster, { mode: 'browser', batchIntervalMs: opts.batchIntervalMs ?? 250 });
+  const host = new DesktopHost(cluster, { mode: 'browser', ...(opts.batchIntervalMs ? { batchIntervalMs: opts.batchIntervalMs } : {}) });
   const events: Harness['events'] = [];
   const session = host.openSession((event, payload) => events.push({ event, payload, at: Date.now() }));
   return {
