@@ -1,0 +1,67 @@
+/**
+ * The desktop contract over Electron IPC: one generic `handle()` registers every call of
+ * CALL_NAMES on `wheelhouse:call:<name>`, and each window gets its own DesktopSession whose
+ * pushed events go to `wheelhouse:event:<name>`. Every call checks that it comes from the app's
+ * own top frame (the sender frame's URL must be the app's origin) — a frame with other content
+ * gets Forbidden — and the session validates the arguments before a handler runs. Results and
+ * errors cross as `{ result }` or the envelope `{ error: { reason, message, details } }`.
+ */
+import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import { CALL_NAMES, DesktopError, IPC_CALL_PREFIX, IPC_EVENT_PREFIX, type CallName, type CallOutcome } from '../core/desktop-api.ts';
+import { toDesktopError } from '../core/desktop/errors.ts';
+import type { DesktopHost, DesktopSession } from '../core/desktop/host.ts';
+
+export interface IpcOptions {
+  /** Whether a frame URL is the app's own page (e.g. starts with `app://wheelhouse/`). */
+  isAppUrl(url: string): boolean;
+}
+
+export function registerIpc(host: DesktopHost, opts: IpcOptions): () => void {
+  const sessions = new Map<number, DesktopSession>();
+
+  const sessionFor = (wc: WebContents): DesktopSession => {
+    let s = sessions.get(wc.id);
+    if (s && !s.isClosed) return s;
+    s = host.openSession((event, payload) => {
+      if (!wc.isDestroyed()) wc.send(IPC_EVENT_PREFIX + event, payload);
+    });
+    sessions.set(wc.id, s);
+    const end = () => {
+      sessions.get(wc.id)?.close();
+      sessions.delete(wc.id);
+    };
+    // A reload or a closed window ends what the old page opened (watches, streams, shells).
+    wc.once('destroyed', end);
+    wc.once('did-start-loading', end);
+    return s;
+  };
+
+  const check = (event: IpcMainInvokeEvent): DesktopError | undefined => {
+    const frame = event.senderFrame;
+    if (!frame || frame !== event.sender.mainFrame || !opts.isAppUrl(frame.url)) {
+      return new DesktopError('Forbidden', 'IPC calls are accepted from the app\'s own window only');
+    }
+    return undefined;
+  };
+
+  /** The one generic registration: every call goes through the same checks. */
+  function handle<K extends CallName>(name: K): void {
+    ipcMain.handle(IPC_CALL_PREFIX + name, async (event, args: unknown): Promise<CallOutcome<unknown>> => {
+      const refused = check(event);
+      if (refused) return refused.toEnvelope();
+      try {
+        return { result: (await sessionFor(event.sender).call(name, args)) ?? null };
+      } catch (e) {
+        return toDesktopError(e).toEnvelope();
+      }
+    });
+  }
+
+  for (const name of CALL_NAMES) handle(name);
+
+  return () => {
+    for (const name of CALL_NAMES) ipcMain.removeHandler(IPC_CALL_PREFIX + name);
+    for (const s of sessions.values()) s.close();
+    sessions.clear();
+  };
+}

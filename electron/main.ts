@@ -1,0 +1,180 @@
+/**
+ * The Electron main process: starts the cluster (the same core as `wheelhouse serve`), serves the
+ * built renderer from the app's own `app://wheelhouse/` origin, and carries the desktop contract
+ * over IPC (ipc.ts). The window is locked down:
+ *  - contextIsolation, sandbox, no nodeIntegration; the preload exposes only the contract;
+ *  - a strict Content-Security-Policy on every app response (no eval, no remote anything);
+ *  - no remote content: every request that is not the app's own origin is cancelled;
+ *  - navigation away from the app and new windows are blocked — except "Open in browser" of an
+ *    open port-forward (http://127.0.0.1:<port>/), which goes to the system browser;
+ *  - permission requests (camera, notifications …) are refused; webviews are refused;
+ *  - devtools only in development (running from source, or WHEELHOUSE_DEV=1).
+ *
+ * Run from source: `bash scripts/build-ui.sh && npx electron out/electron/main.mjs`.
+ * WHEELHOUSE_DATA_DIR picks the data folder (default ~/.wheelhouse), WHEELHOUSE_CLUSTER_NAME the
+ * cluster name (labels every Docker object; default `wheelhouse`).
+ */
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { app, BrowserWindow, dialog, protocol, session, shell, type WebContents } from 'electron';
+import { defaultDataDir, startCluster, type Cluster } from '../core/cluster.ts';
+import { CSP } from '../core/desktop/browser-server.ts';
+import { DesktopHost } from '../core/desktop/host.ts';
+import { registerIpc } from './ipc.ts';
+
+const SCHEME = 'app';
+const ORIGIN = `${SCHEME}://wheelhouse`;
+const RENDERER_DIR = normalize(fileURLToPath(new URL('../../renderer/dist/', import.meta.url)));
+const PRELOAD = fileURLToPath(new URL('./preload.cjs', import.meta.url));
+const DEV = !app.isPackaged || process.env.WHEELHOUSE_DEV === '1';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+export const isAppUrl = (url: string): boolean => url === ORIGIN || url.startsWith(`${ORIGIN}/`);
+
+protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  void main();
+}
+
+async function main(): Promise<void> {
+  await app.whenReady();
+  lockDown();
+  serveRenderer();
+
+  let cluster: Cluster;
+  try {
+    cluster = await startCluster({ dataDir: defaultDataDir(), ...(process.env.WHEELHOUSE_CLUSTER_NAME ? { name: process.env.WHEELHOUSE_CLUSTER_NAME } : {}) });
+  } catch (e) {
+    dialog.showErrorBox('Wheelhouse could not start', (e as Error).message);
+    app.exit(1);
+    return;
+  }
+  const host = new DesktopHost(cluster, { mode: 'electron' });
+  const unregister = registerIpc(host, { isAppUrl });
+
+  const openForward = (url: string) => host.portForwards.list().some((f) => url === f.url || url.startsWith(f.url));
+  let win = createWindow(openForward);
+
+  app.on('second-instance', () => {
+    if (win.isDestroyed()) win = createWindow(openForward);
+    if (win.isMinimized()) win.restore();
+    win.focus();
+  });
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) win = createWindow(openForward);
+  });
+  app.on('window-all-closed', () => app.quit());
+
+  let stopping = false;
+  app.on('before-quit', (e) => {
+    if (stopping) return;
+    stopping = true;
+    e.preventDefault();
+    // The containers keep running: the next start adopts them.
+    void (async () => {
+      unregister();
+      await host.close().catch(() => {});
+      await cluster.stop().catch(() => {});
+      app.quit();
+    })();
+  });
+}
+
+function createWindow(openForward: (url: string) => boolean): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1400,
+    height: 900,
+    minWidth: 960,
+    minHeight: 600,
+    title: 'Wheelhouse',
+    show: false,
+    backgroundColor: '#0f141c',
+    webPreferences: {
+      preload: PRELOAD,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      navigateOnDragDrop: false,
+      spellcheck: false,
+      devTools: DEV,
+    },
+  });
+  win.once('ready-to-show', () => win.show());
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    // "Open in browser" of a port-forward: the system browser, never a window of ours.
+    if (/^http:\/\/127\.0\.0\.1:\d+\//.test(url) && openForward(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  void win.loadURL(`${ORIGIN}/index.html#/overview`);
+  return win;
+}
+
+/** Process-wide guards: every web contents, the default session. */
+function lockDown(): void {
+  app.on('web-contents-created', (_e, wc: WebContents) => {
+    wc.on('will-navigate', (e, url) => {
+      if (!isAppUrl(url)) e.preventDefault();
+    });
+    wc.on('will-redirect', (e, url) => {
+      if (!isAppUrl(url)) e.preventDefault();
+    });
+    wc.on('will-attach-webview', (e) => e.preventDefault());
+    wc.setWindowOpenHandler(() => ({ action: 'deny' }));
+  });
+  const ses = session.defaultSession;
+  ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  ses.setPermissionCheckHandler(() => false);
+  ses.webRequest.onBeforeRequest((details, callback) => {
+    const u = details.url;
+    const allowed = isAppUrl(u) || u.startsWith('data:') || u.startsWith('blob:') || (DEV && u.startsWith('devtools://'));
+    callback({ cancel: !allowed });
+  });
+}
+
+/** `app://wheelhouse/<path>` → renderer/dist/<path>, with the CSP on every response. */
+function serveRenderer(): void {
+  protocol.handle(SCHEME, async (req) => {
+    const url = new URL(req.url);
+    if (`${url.protocol}//${url.host}` !== ORIGIN) return new Response('not found', { status: 404 });
+    let path: string;
+    try {
+      path = decodeURIComponent(url.pathname);
+    } catch {
+      return new Response('bad path', { status: 400 });
+    }
+    if (path === '/' || path === '') path = '/index.html';
+    const file = normalize(join(RENDERER_DIR, path));
+    if (!file.startsWith(RENDERER_DIR.endsWith(sep) ? RENDERER_DIR : RENDERER_DIR + sep)) return new Response('not found', { status: 404 });
+    try {
+      const body = await readFile(file);
+      return new Response(body, {
+        headers: {
+          'Content-Type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
+          'Content-Security-Policy': CSP,
+          'X-Content-Type-Options': 'nosniff',
+        },
+      });
+    } catch {
+      return new Response(path === '/index.html' ? 'The UI is not built: run bash scripts/build-ui.sh' : 'not found', { status: 404 });
+    }
+  });
+}
