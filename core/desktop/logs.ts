@@ -18,7 +18,8 @@ async function sourcesOf(s: DesktopSession, t: LogTarget): Promise<LogSource[]> 
   let pods: KubeObject[];
   if (t.pod && t.workload) throw new DesktopError('BadRequest', 'args: give either pod or workload, not both', { field: 'args.pod' });
   if (t.pod) pods = [await s.client.get<KubeObject>({ apiVersion: 'v1', kind: 'Pod', namespace: t.namespace, name: t.pod })];
-  else if (t.workload) pods = await podsOfWorkload(s.client, t.workload.kind, t.namespace, t.workload.name);
+  // A workload's current pods: those being replaced (terminating) are left out.
+  else if (t.workload) pods = (await podsOfWorkload(s.client, t.workload.kind, t.namespace, t.workload.name)).filter((p) => !p.metadata.deletionTimestamp);
   else throw new DesktopError('BadRequest', 'args: give a pod or a workload', { field: 'args.pod' });
   const out: LogSource[] = [];
   for (const p of pods) {

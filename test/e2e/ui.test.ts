@@ -255,6 +255,34 @@ describe('nodes', () => {
   });
 });
 
+describe('workload details', () => {
+  it('follows the logs of every pod of the Deployment and charts its autoscaler', async () => {
+    await e.cluster.client.create({
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+        minReplicas: 3,
+        maxReplicas: 5,
+        metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }],
+      },
+    });
+    await goTo(e.page, '#/workloads/Deployment/default/web/logs');
+    const lines = e.page.getByTestId('log-lines');
+    await eventually('lines of three pods', async () => {
+      const names = new Set(((await lines.textContent()) ?? '').match(/hello from (web-[a-z0-9-]+)/g) ?? []);
+      return names.size >= 3;
+    });
+    await e.shot('21-workload-logs');
+    await e.page.getByTestId('tab-overview').click();
+    await e.page.getByTestId('hpa-chart').waitFor();
+    await e.page.getByTestId('hpa-chart').scrollIntoViewIfNeeded();
+    await e.page.waitForTimeout(1500);
+    await e.shot('22-workload-hpa');
+  });
+});
+
 describe('the other views', () => {
   it('renders the overview, deploy form and config list in both themes', async () => {
     await goTo(e.page, '#/overview');
@@ -272,7 +300,18 @@ describe('the other views', () => {
     await goTo(e.page, '#/deploy');
     await e.page.getByTestId('deploy-name').fill('hello');
     await e.page.getByTestId('deploy-image').fill(BUSYBOX);
+    await e.page.getByLabel('Command (optional)').fill('httpd -f -p 8080');
     await e.shot('19-deploy-form');
+    await e.page.getByTestId('deploy-submit').click();
+    await eventually('the form to land on the new Deployment', async () => (await e.page.getByTestId('workload-title').textContent()) === 'hello');
+    await eventually('its pod Running', async () => (await e.page.locator('[data-testid=workload-pod]:has([data-status=Running])').count()) === 1, 90_000);
+    // Keyboard: g p goes to the pods, / focuses their filter.
+    await e.page.locator('body').click({ position: { x: 5, y: 5 } });
+    await e.page.keyboard.press('g');
+    await e.page.keyboard.press('p');
+    await e.page.getByTestId('pod-filter').waitFor();
+    await e.page.keyboard.press('/');
+    expect(await e.page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } } }).document.activeElement.getAttribute('data-testid'))).toBe('pod-filter');
     await goTo(e.page, '#/config/ConfigMap');
     await e.page.getByTestId('config-row').first().waitFor();
     await e.shot('20-config-list');
