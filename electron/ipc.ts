@@ -18,6 +18,7 @@ export interface IpcOptions {
 
 export function registerIpc(host: DesktopHost, opts: IpcOptions): () => void {
   const sessions = new Map<number, DesktopSession>();
+  const wired = new Set<number>();
 
   const sessionFor = (wc: WebContents): DesktopSession => {
     let s = sessions.get(wc.id);
@@ -26,13 +27,20 @@ export function registerIpc(host: DesktopHost, opts: IpcOptions): () => void {
       if (!wc.isDestroyed()) wc.send(IPC_EVENT_PREFIX + event, payload);
     });
     sessions.set(wc.id, s);
-    const end = () => {
-      sessions.get(wc.id)?.close();
-      sessions.delete(wc.id);
-    };
-    // A reload or a closed window ends what the old page opened (watches, streams, shells).
-    wc.once('destroyed', end);
-    wc.once('did-start-loading', end);
+    if (!wired.has(wc.id)) {
+      wired.add(wc.id);
+      const id = wc.id;
+      const end = () => {
+        sessions.get(id)?.close();
+        sessions.delete(id);
+      };
+      // A reload ends what the old page opened (watches, streams, shells); so does a closed window.
+      wc.on('did-start-loading', end);
+      wc.once('destroyed', () => {
+        end();
+        wired.delete(id);
+      });
+    }
     return s;
   };
 

@@ -73,6 +73,11 @@ export const execHandlers: HandlerMap<'exec.open' | 'exec.write' | 'exec.resize'
     };
     exec.stdout.on('data', onData);
     exec.stderr.on('data', onData);
+    // A stream failing (the engine went away, the process ended mid-write) ends the session, never the app.
+    const ignore = () => {};
+    exec.stdin?.on('error', ignore);
+    exec.stdout.on('error', ignore);
+    exec.stderr.on('error', ignore);
     exec
       .exitCode()
       .then(
