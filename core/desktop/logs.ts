@@ -96,7 +96,7 @@ export const logHandlers: HandlerMap<'logs.open' | 'logs.close' | 'logs.download
 
   async 'logs.download'(s, a) {
     const sources = await sourcesOf(s, a);
-    const many = sources.length > 1;
+    const many = sources.length > 1 || !!a.workload;
     const needle = a.search?.toLowerCase();
     const parts: string[] = [];
     let size = 0;
