@@ -8,7 +8,8 @@
  *   http.on('upgrade', (req, sock, head) => ui.handleUpgrade(req, sock, head) || kubeApiUpgrade(req, sock, head));
  *   console.log(`http://127.0.0.1:${port}/?token=${token}`);
  *
- * Claimed: `GET /` and `/index.html` (the app; the `?token=` must match), `/assets/…` and a few
+ * Claimed: `GET /` from a browser (Accept: text/html, or with `?token=`) and `/index.html` (the
+ * app; the `?token=` must match), `/assets/…` and a few
  * root files of the build (no secrets in them), and the WebSocket at `/wheelhouse/ws?token=…`.
  * The WebSocket also refuses another site's pages (the Origin must be this server). Messages:
  * `{ id, call, args }` → `{ id, result }` or `{ id, error: { reason, message, details } }`, and
@@ -153,7 +154,10 @@ export function createDesktopServer(cluster: Cluster, opts: DesktopServerOptions
     handleRequest(req, res) {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const p = url.pathname;
-      const isApp = p === '/' || p === '/index.html';
+      // `GET /` is also the Kubernetes API's root (the list of paths kubectl asks for as JSON):
+      // it is the app's only for a browser (Accept: text/html) or with the UI's token.
+      const wantsHtml = String(req.headers.accept ?? '').includes('text/html') || url.searchParams.has('token');
+      const isApp = (p === '/' && wantsHtml) || p === '/index.html';
       const isAsset = p.startsWith('/assets/') || roots.has(p.slice(1));
       if (!isApp && !isAsset && p !== WS_PATH) return false;
       if (req.method !== 'GET' && req.method !== 'HEAD') {

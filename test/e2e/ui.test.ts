@@ -60,9 +60,9 @@ spec:
 const pods = () => e.cluster.client.list({ apiVersion: 'v1', kind: 'Pod', namespace: 'default' }, { labelSelector: 'app=web' });
 const runningPods = async () => (await pods()).items.filter((p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp);
 
-function get(url: string): Promise<{ status: number; body: string }> {
+function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    request(url, (res) => {
+    request(url, { headers }, (res) => {
       let body = '';
       res.on('data', (c) => (body += c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -84,9 +84,9 @@ afterAll(async () => {
 
 describe('browser mode', () => {
   it('refuses the page and the WebSocket without the token', async () => {
-    const page = await get(`http://127.0.0.1:${e.bm.port}/`);
+    const page = await get(`http://127.0.0.1:${e.bm.port}/`, { Accept: 'text/html' });
     expect(page.status).toBe(401);
-    const wrong = await get(`http://127.0.0.1:${e.bm.port}/?token=wrong`);
+    const wrong = await get(`http://127.0.0.1:${e.bm.port}/?token=wrong`, { Accept: 'text/html' });
     expect(wrong.status).toBe(401);
     const ws = await e.page.evaluate(
       (port) =>

@@ -74,7 +74,7 @@ afterAll(async () => {
 
 describe('browser-mode HTTP', () => {
   it('serves the app only with the token, with a CSP', async () => {
-    expect((await get('/')).status).toBe(401);
+    expect((await get('/', { Accept: 'text/html' })).status).toBe(401);
     expect((await get('/?token=wrong')).status).toBe(401);
     const ok = await get(`/?token=${TOKEN}`);
     expect(ok.status).toBe(200);
@@ -96,7 +96,9 @@ describe('browser-mode HTTP', () => {
     passedOn.length = 0;
     expect((await get('/api/v1/pods')).status).toBe(418);
     expect((await get('/healthz')).status).toBe(418);
-    expect(passedOn).toEqual(['/api/v1/pods', '/healthz']);
+    // `/` as JSON is the Kubernetes API's root document.
+    expect((await get('/', { Accept: 'application/json' })).status).toBe(418);
+    expect(passedOn).toEqual(['/api/v1/pods', '/healthz', '/']);
   });
 });
 
