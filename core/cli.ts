@@ -5,7 +5,11 @@
  *   wheelhouse get KIND [NAME] [-n NS | -A] [-o json|yaml] [--data-dir DIR]
  *   wheelhouse start                                    the desktop app (see `npm start`)
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { defaultDataDir, startCluster, type Cluster } from './cluster.ts';
@@ -81,9 +85,37 @@ function parsePort(flag: string, value: string | undefined, fallback: number): n
   return n;
 }
 
+/**
+ * `npm start`: the Electron desktop app. Where Electron cannot start (its binary was not
+ * downloaded, or there is no display) say why and run browser mode instead.
+ */
 async function start(args: string[]): Promise<number> {
-  console.error('wheelhouse start: the Electron shell is not built yet; running in browser mode instead.');
-  return serve(args);
+  const why = electronUnavailable();
+  if (why) {
+    console.error(`wheelhouse start: ${why}; running in browser mode instead (open the UI URL below).`);
+    return serve(args);
+  }
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const build = spawnSync('bash', [join(root, 'scripts', 'build-ui.sh')], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) {
+    console.error('wheelhouse start: building the UI failed; running in browser mode instead.');
+    return serve(args);
+  }
+  const electron = createRequire(import.meta.url)('electron') as unknown as string;
+  const r = spawnSync(electron, [join(root, 'out', 'electron', 'main.mjs'), ...args], { cwd: root, stdio: 'inherit' });
+  return r.status ?? 1;
+}
+
+function electronUnavailable(): string | undefined {
+  let bin: string;
+  try {
+    bin = createRequire(import.meta.url)('electron') as unknown as string;
+  } catch {
+    return 'the Electron binary is missing (npm installed the electron package without it: ELECTRON_SKIP_BINARY_DOWNLOAD was set or the download failed)';
+  }
+  if (typeof bin !== 'string' || !existsSync(bin)) return 'the Electron binary is missing (it is downloaded at install time; ELECTRON_SKIP_BINARY_DOWNLOAD was set or the download failed)';
+  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return 'there is no display (DISPLAY and WAYLAND_DISPLAY are unset)';
+  return undefined;
 }
 
 async function withCluster(dataDir: string | undefined, fn: (c: Cluster) => Promise<number>): Promise<number> {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `npm test`: type-check, unit tests, then bring up a Docker engine (see ensure-docker.sh), build
-# the local test images and run the integration tests against the real engine.
+# `npm test`: type-check (core, Electron shell, renderer), unit tests, then bring up a Docker
+# engine (see ensure-docker.sh), build the local test images, run the integration tests against
+# the real engine and kubectl, and the UI end-to-end tests in Debian's Chromium (ensure-chromium.sh).
 # Ends with one summary line "tests: N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -9,8 +10,8 @@ status=0
 
 step() { echo; echo "=== $* ==="; }
 
-step "typecheck (tsc)"
-npx tsc -p . || status=1
+step "typecheck (tsc, svelte-check)"
+npm run --silent typecheck || status=1
 
 step "unit tests"
 npx vitest run --project unit --reporter=default --reporter=json --outputFile.json="$out/unit.json" || status=1
@@ -19,7 +20,15 @@ step "Docker engine"
 if bash scripts/ensure-docker.sh && TEST_IMAGE_VERSION=$(bash scripts/build-test-images.sh); then
   export TEST_IMAGE_VERSION
   step "integration tests (real Docker)"
-  npx vitest run --project integration --passWithNoTests --reporter=default --reporter=json --outputFile.json="$out/integration.json" || status=1
+  npx vitest run --project integration --reporter=default --reporter=json --outputFile.json="$out/integration.json" || status=1
+
+  step "end-to-end UI tests (Debian Chromium, browser mode, real Docker)"
+  if bash scripts/ensure-chromium.sh >/dev/null; then
+    npx vitest run --project e2e --reporter=default --reporter=json --outputFile.json="$out/e2e.json" || status=1
+  else
+    echo "No Chromium: the UI tests cannot run. Install it (Debian: apt-get install chromium)." >&2
+    status=1
+  fi
 else
   echo "No Docker engine: the integration tests cannot run. Install Docker (Debian: apt-get install docker.io) and start it." >&2
   status=1
@@ -28,7 +37,7 @@ fi
 node -e '
   const fs = require("fs");
   let p = 0, f = 0, s = 0;
-  for (const name of ["unit", "integration"]) {
+  for (const name of ["unit", "integration", "e2e"]) {
     const file = process.argv[1] + "/" + name + ".json";
     if (!fs.existsSync(file)) continue;
     const r = JSON.parse(fs.readFileSync(file, "utf8"));
