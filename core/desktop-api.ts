@@ -65,20 +65,9 @@ export interface WorkloadRef {
   name: string;
 }
 
-/** One problem of a YAML import (same shape as core/api/yaml-import's ImportProblem). */
-export interface ImportProblem {
-  file: string;
-  /** 1-based document number; 0: the whole file. */
-  document: number;
-  /** 1-based line; 0: no position. */
-  line: number;
-  column: number;
-  /** `Deployment default/web`, when known. */
-  object?: string;
-  /** Kubernetes field path, e.g. `spec.replicas`. */
-  field?: string;
-  message: string;
-}
+/** One problem of a YAML import: file, document, line:column, object, field, message. */
+import type { ImportProblem } from './api/yaml-import.ts';
+export type { ImportProblem };
 
 // ---------------------------------------------------------------------------------------------
 // Errors

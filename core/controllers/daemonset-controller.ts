@@ -46,7 +46,6 @@ export class DaemonSetController implements Controller {
   private readonly podControl: PodControl;
   private readonly expectations: ControllerExpectations;
   private readonly failedBackoff = new Map<string, { delay: number; until: number }>();
-  private readonly requeues = new Map<string, number>();
 
   constructor(private readonly ctx: ControllerContext) {
     this.sets = ctx.informers.for(DS);
@@ -84,7 +83,7 @@ export class DaemonSetController implements Controller {
         if (now) {
           this.queue.add(keyOf(now));
           const minReady = Number(now.spec?.minReadySeconds ?? 0);
-          if (minReady > 0 && !isPodReady(old) && isPodReady(pod)) this.requeueAfter(keyOf(now), minReady * 1000 + 1000);
+          if (minReady > 0 && !isPodReady(old) && isPodReady(pod)) this.queue.addAfter(keyOf(now), minReady * 1000 + 1000);
         } else if (!getControllerOf(pod) && !isDeepStrictEqual(old.metadata.labels, pod.metadata.labels)) this.enqueueSelecting(pod);
       },
       onDelete: (pod) => this.podDeleted(pod),
@@ -107,15 +106,6 @@ export class DaemonSetController implements Controller {
 
   stop(): void {
     this.queue.shutdown();
-  }
-
-  /** addAfter keeping the earliest pending time per key (a later WorkQueue.addAfter call replaces the timer). */
-  private requeueAfter(key: string, ms: number): void {
-    const due = Date.now() + ms;
-    const pending = this.requeues.get(key);
-    if (pending !== undefined && pending > Date.now() && pending <= due) return;
-    this.requeues.set(key, due);
-    this.queue.addAfter(key, ms);
   }
 
   private owner(pod: KubeObject): KubeObject | undefined {
@@ -147,7 +137,6 @@ export class DaemonSetController implements Controller {
     const cached = this.sets.get(key);
     if (!cached) {
       this.expectations.delete(key);
-      this.requeues.delete(key);
       return;
     }
     const ds = structuredClone(cached);
@@ -198,7 +187,7 @@ export class DaemonSetController implements Controller {
       const bk = `${keyOf(ds)}/${node}`;
       const b = this.failedBackoff.get(bk);
       if (b && b.until > now.getTime()) {
-        this.requeueAfter(keyOf(ds), b.until - now.getTime());
+        this.queue.addAfter(keyOf(ds), b.until - now.getTime());
         continue;
       }
       const delay = b ? Math.min(b.delay * 2, FAILED_BACKOFF_MS.max) : FAILED_BACKOFF_MS.initial;
@@ -256,7 +245,7 @@ export class DaemonSetController implements Controller {
       next.status = status;
       await this.ctx.client.updateStatus(next);
     }
-    if (minReady > 0 && counts.numberReady !== counts.numberAvailable) this.requeueAfter(keyOf(ds), minReady * 1000);
+    if (minReady > 0 && counts.numberReady !== counts.numberAvailable) this.queue.addAfter(keyOf(ds), minReady * 1000);
   }
 }
 

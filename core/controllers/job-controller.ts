@@ -48,7 +48,6 @@ export class JobController implements Controller {
   private readonly expectations: ControllerExpectations;
   private readonly backoff = new Map<string, BackoffRecord>();
   private readonly removals = new Map<string, Set<string>>();
-  private readonly requeues = new Map<string, number>();
   private readonly env: JobEnv;
 
   constructor(
@@ -71,7 +70,7 @@ export class JobController implements Controller {
         return s;
       },
       now: () => ctx.now(),
-      requeueAfter: (key, ms) => this.requeueAfter(key, ms),
+      requeueAfter: (key, ms) => this.queue.addAfter(key, ms),
       backoffBaseMs: opts.backoffBaseMs ?? 10_000,
       backoffMaxMs: opts.backoffMaxMs ?? 6 * 60_000,
     };
@@ -116,15 +115,6 @@ export class JobController implements Controller {
     this.queue.shutdown();
   }
 
-  /** addAfter keeping the earliest pending time per key (a later WorkQueue.addAfter call replaces the timer). */
-  private requeueAfter(key: string, ms: number): void {
-    const due = Date.now() + ms;
-    const pending = this.requeues.get(key);
-    if (pending !== undefined && pending > Date.now() && pending <= due) return;
-    this.requeues.set(key, due);
-    this.queue.addAfter(key, ms);
-  }
-
   private owner(pod: KubeObject): KubeObject | undefined {
     const ref = getControllerOf(pod);
     if (!ref || ref.kind !== 'Job') return undefined;
@@ -146,7 +136,6 @@ export class JobController implements Controller {
       this.expectations.delete(key);
       this.backoff.delete(key);
       this.removals.delete(key);
-      this.requeues.delete(key);
       return this.releaseFinalizers(key, undefined);
     }
     if (isJobFinished(cached)) {
@@ -185,7 +174,7 @@ export class JobController implements Controller {
       } else if (job.spec?.activeDeadlineSeconds != null && !isSuspended(job)) {
         const left = (timeMs(job.status.startTime) ?? now.getTime()) + Number(job.spec.activeDeadlineSeconds) * 1000 - now.getTime();
         if (left <= 0) s.finished = newCondition('FailureTarget', 'True', 'DeadlineExceeded', 'Job was active longer than specified deadline', now);
-        else this.requeueAfter(key, left);
+        else this.queue.addAfter(key, left);
       }
     }
 
