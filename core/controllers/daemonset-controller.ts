@@ -23,7 +23,7 @@ import { ControllerExpectations, isPodReady, slowStartBatch } from './controller
 import { daemonSetCounts, planManage, planRollingUpdate } from './daemonset/plan.ts';
 import { daemonPodTemplate, nodeShouldRunDaemonPod, withNodeNameAffinity } from './daemonset/placement.ts';
 import { keyOf, type Informer } from './informer.ts';
-import { claimObjects, getControllerOf, indexByControllerUid, PodControl, recheckOwner } from './pod-control.ts';
+import { claimObjects, getControllerOf, indexByControllerUid, PodControl, recheckOwner, resolveControllerRef } from './pod-control.ts';
 import { WorkQueue } from './workqueue.ts';
 
 const DS = { apiVersion: 'apps/v1', kind: 'DaemonSet' } as const;
@@ -109,10 +109,7 @@ export class DaemonSetController implements Controller {
   }
 
   private owner(pod: KubeObject): KubeObject | undefined {
-    const ref = getControllerOf(pod);
-    if (!ref || ref.kind !== 'DaemonSet') return undefined;
-    const ds = this.sets.get(`${pod.metadata.namespace}/${ref.name}`);
-    return ds && ds.metadata.uid === ref.uid ? ds : undefined;
+    return resolveControllerRef(pod.metadata.namespace, getControllerOf(pod), 'DaemonSet', this.sets);
   }
 
   private podDeleted(pod: KubeObject): void {

@@ -23,7 +23,7 @@ import { newJobSync, type JobEnv } from './job/context.ts';
 import { isPodFailed, matchPodFailurePolicy, type BackoffRecord } from './job/failures.ts';
 import { deleteActivePods, isSuspended, manageJob } from './job/manage.ts';
 import { removeTrackingFinalizer, setCount, trackJobStatusAndRemoveFinalizers } from './job/tracking.ts';
-import { claimObjects, getControllerOf, indexByControllerUid, PodControl, recheckOwner } from './pod-control.ts';
+import { claimObjects, getControllerOf, indexByControllerUid, PodControl, recheckOwner, resolveControllerRef } from './pod-control.ts';
 import { WorkQueue } from './workqueue.ts';
 
 export { TTLAfterFinishedController } from './job/ttl-after-finished.ts';
@@ -116,10 +116,7 @@ export class JobController implements Controller {
   }
 
   private owner(pod: KubeObject): KubeObject | undefined {
-    const ref = getControllerOf(pod);
-    if (!ref || ref.kind !== 'Job') return undefined;
-    const job = this.jobs.get(`${pod.metadata.namespace}/${ref.name}`);
-    return job && job.metadata.uid === ref.uid ? job : undefined;
+    return resolveControllerRef(pod.metadata.namespace, getControllerOf(pod), 'Job', this.jobs);
   }
 
   private podChanged(pod: KubeObject): void {

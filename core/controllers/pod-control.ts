@@ -49,6 +49,21 @@ export function getControllerOf(obj: KubeObject): OwnerReference | undefined {
   return obj.metadata.ownerReferences?.find((r) => r.controller === true);
 }
 
+/**
+ * The owner a controller reference points at, from the owner kind's informer — only if it is
+ * still that object (same uid), as client-go's resolveControllerRef.
+ */
+export function resolveControllerRef(
+  namespace: string | undefined,
+  ref: Pick<OwnerReference, 'kind' | 'name' | 'uid'> | undefined,
+  kind: string,
+  owners: Informer,
+): KubeObject | undefined {
+  if (!ref || ref.kind !== kind) return undefined;
+  const owner = owners.get(namespace ? `${namespace}/${ref.name}` : ref.name);
+  return owner && owner.metadata.uid === ref.uid ? owner : undefined;
+}
+
 export function isControlledBy(obj: KubeObject, owner: KubeObject): boolean {
   const ref = getControllerOf(obj);
   return !!ref && ref.uid === owner.metadata.uid;

@@ -22,7 +22,7 @@ import {
 } from './controller-utils.ts';
 import { keyOf, type Informer } from './informer.ts';
 import {
-  BY_CONTROLLER_UID, claimObjects, getControllerOf, indexByControllerUid, isNamespaceTerminating, PodControl, recheckOwner,
+  BY_CONTROLLER_UID, claimObjects, getControllerOf, indexByControllerUid, isNamespaceTerminating, PodControl, recheckOwner, resolveControllerRef,
 } from './pod-control.ts';
 import { WorkQueue } from './workqueue.ts';
 
@@ -87,9 +87,7 @@ export class ReplicaSetController implements Controller {
 
   /** The ReplicaSet a controller reference points at, if it is still that one (uid). */
   private resolve(namespace: string | undefined, ref: { kind: string; name: string; uid: string } | undefined): KubeObject | undefined {
-    if (!ref || ref.kind !== 'ReplicaSet') return undefined;
-    const rs = this.replicaSets.get(namespace ? `${namespace}/${ref.name}` : ref.name);
-    return rs && rs.metadata.uid === ref.uid ? rs : undefined;
+    return resolveControllerRef(namespace, ref, 'ReplicaSet', this.replicaSets);
   }
 
   /** ReplicaSets whose selector matches an orphan pod (they may adopt it). */
