@@ -1,0 +1,126 @@
+/**
+ * Runs the host's iptables for the service proxy: applies a rendered rule set atomically with
+ * `iptables-restore --noflush` (only this cluster's chains are touched), keeps the jump rules in
+ * the built-in chains, and removes everything of a cluster on request. Needs root (CAP_NET_ADMIN)
+ * and a local Linux engine; `probe()` says whether that is the case.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { jumpRules } from './iptables-rules.ts';
+
+const run = promisify(execFile);
+
+export type Table = 'nat' | 'filter';
+type Jump = ReturnType<typeof jumpRules>[number];
+
+export interface IptablesRunner {
+  /** Undefined when usable, else why not. */
+  probe(): Promise<string | undefined>;
+  restore(text: string): Promise<void>;
+  /** Chains in a table whose name starts with `prefix-`. */
+  chains(table: Table, prefix: string): Promise<string[]>;
+  /** Make exactly `jumps` (tagged with the prefix) present in the built-in chains. */
+  syncJumps(prefix: string, jumps: Jump[]): Promise<void>;
+  /** Remove the jump rules and every chain of a prefix. */
+  removeAll(prefix: string): Promise<void>;
+}
+
+export class HostIptables implements IptablesRunner {
+  constructor(private readonly bin = { iptables: 'iptables', restore: 'iptables-restore', save: 'iptables-save' }) {}
+
+  async probe(): Promise<string | undefined> {
+    if (process.platform !== 'linux') return `iptables mode needs Linux (this is ${process.platform})`;
+    try {
+      await run(this.bin.iptables, ['-t', 'nat', '-S', 'OUTPUT']);
+      return undefined;
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException & { stderr?: string };
+      if (err.code === 'ENOENT') return 'iptables is not installed';
+      return (err.stderr || err.message).trim().split('\n')[0];
+    }
+  }
+
+  restore(text: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const p = spawn(this.bin.restore, ['--noflush'], { stdio: ['pipe', 'ignore', 'pipe'] });
+      let stderr = '';
+      p.stderr.on('data', (d) => (stderr += d));
+      p.on('error', reject);
+      p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`iptables-restore failed (exit ${code}): ${stderr.trim()}`))));
+      p.stdin.end(text);
+    });
+  }
+
+  async chains(table: Table, prefix: string): Promise<string[]> {
+    const { stdout } = await run(this.bin.save, ['-t', table]);
+    const out: string[] = [];
+    for (const line of stdout.split('\n')) if (line.startsWith(`:${prefix}-`)) out.push(line.slice(1).split(' ')[0]!);
+    return out;
+  }
+
+  async syncJumps(prefix: string, jumps: Jump[]): Promise<void> {
+    const tag = `wheelhouse:${prefix}`;
+    // Drop tagged rules that are not wanted any more (an old pod subnet, an earlier run's leftovers).
+    for (const table of ['nat', 'filter'] as const) {
+      for (const chain of table === 'nat' ? ['PREROUTING', 'OUTPUT', 'POSTROUTING'] : ['OUTPUT', 'FORWARD']) {
+        for (const args of await this.taggedRules(table, chain, tag)) {
+          if (!(await this.matchesAny(table, chain, args, jumps))) await run(this.bin.iptables, ['-t', table, '-D', chain, ...args]);
+        }
+      }
+    }
+    for (const j of jumps) {
+      if (await this.exists(j.table, j.chain, j.rule)) continue;
+      await run(this.bin.iptables, ['-t', j.table, j.insert ? '-I' : '-A', j.chain, ...(j.insert ? ['1'] : []), ...j.rule]);
+    }
+  }
+
+  async removeAll(prefix: string): Promise<void> {
+    const tag = `wheelhouse:${prefix}`;
+    for (const table of ['nat', 'filter'] as const) {
+      for (const chain of table === 'nat' ? ['PREROUTING', 'OUTPUT', 'POSTROUTING'] : ['OUTPUT', 'FORWARD']) {
+        for (const args of await this.taggedRules(table, chain, tag)) await run(this.bin.iptables, ['-t', table, '-D', chain, ...args]).catch(() => undefined);
+      }
+    }
+    const nat = await this.chains('nat', prefix);
+    const filter = await this.chains('filter', prefix);
+    if (!nat.length && !filter.length) return;
+    const text = [
+      '*nat', ...nat.map((c) => `:${c} - [0:0]`), ...nat.map((c) => `-X ${c}`), 'COMMIT',
+      '*filter', ...filter.map((c) => `:${c} - [0:0]`), ...filter.map((c) => `-X ${c}`), 'COMMIT', '',
+    ].join('\n');
+    await this.restore(text);
+  }
+
+  /** The rules of a built-in chain carrying our tag, as argument lists (`-S` output minus `-A CHAIN`). */
+  private async taggedRules(table: Table, chain: string, tag: string): Promise<string[][]> {
+    const { stdout } = await run(this.bin.iptables, ['-t', table, '-S', chain]);
+    return stdout
+      .split('\n')
+      .filter((l) => l.startsWith(`-A ${chain} `) && l.split(/\s+/).includes(tag))
+      .map((l) => l.split(/\s+/).slice(2));
+  }
+
+  private async matchesAny(table: Table, chain: string, args: string[], jumps: Jump[]): Promise<boolean> {
+    // `-S` prints rules normalised (e.g. `-d 10.96.0.0/16`); the jump target and addresses decide.
+    const target = args[args.indexOf('-j') + 1];
+    const src = args.includes('-s') ? args[args.indexOf('-s') + 1] : undefined;
+    const dst = args.includes('-d') ? args[args.indexOf('-d') + 1] : undefined;
+    return jumps.some((j) => {
+      if (j.table !== table || j.chain !== chain) return false;
+      const r = j.rule;
+      const jt = r[r.indexOf('-j') + 1];
+      const js = r.includes('-s') ? r[r.indexOf('-s') + 1] : undefined;
+      const jd = r.includes('-d') ? r[r.indexOf('-d') + 1] : undefined;
+      return jt === target && js === src && jd === dst;
+    });
+  }
+
+  private async exists(table: Table, chain: string, rule: string[]): Promise<boolean> {
+    try {
+      await run(this.bin.iptables, ['-t', table, '-C', chain, ...rule]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * The service proxy (kube-proxy for a desktop cluster). It watches Services and Endpoints and
+ * keeps two data paths in step with them:
+ *
+ *  - cluster IPs, in the kernel: iptables DNAT rules in the host's network namespace, which every
+ *    pod's traffic to a service IP crosses on its way out of the cluster bridge (and the desktop's
+ *    own traffic, through OUTPUT). Needs root on a Linux host with a local engine; without that
+ *    the proxy runs in `userspace` mode, where only the host-side paths below work.
+ *  - NodePort and LoadBalancer ports on 127.0.0.1 (user-space relays, see host-ports.ts), and
+ *    connections opened for port-forwarding to a service (`connect`), which follow the
+ *    service's ready endpoints as pods come and go.
+ *
+ * Changes are applied as they arrive, coalesced: a burst of endpoint updates costs one
+ * iptables-restore; a readiness change reaches the rules in milliseconds. A periodic resync
+ * re-applies everything (rules flushed by someone else, a re-created cluster network).
+ */
+import { connect as netConnect, type Socket } from 'node:net';
+import type { KubeObject } from '../../api/types.ts';
+import type { Client } from '../../client/client.ts';
+import { EventRecorder } from '../../client/event-recorder.ts';
+import { Informer } from '../../controllers/informer.ts';
+import { log } from '../../log.ts';
+import { BackendPicker, HostPorts, type HostPortError } from './host-ports.ts';
+import { HostIptables, type IptablesRunner } from './iptables.ts';
+import { chainPrefix, jumpRules, renderRules } from './iptables-rules.ts';
+import { buildServicePorts, type Backend, type ServicePortEntry } from './model.ts';
+
+export interface ServiceProxyOptions {
+  client: Client;
+  /** Identifies this cluster's rules among others on the host (cluster name + data folder). */
+  clusterId: string;
+  serviceCIDR: string;
+  /** The pod network's subnet (re-read at every full resync: the network may be re-created). */
+  podSubnet?: () => Promise<string | undefined>;
+  /** Where NodePort and LoadBalancer ports listen; default 127.0.0.1 (other interfaces are an explicit choice). */
+  hostAddress?: string;
+  /** iptables runner; false: user-space only. Default: the host's iptables when usable. */
+  iptables?: IptablesRunner | false;
+  /** Full resync period; default 30 s. */
+  resyncMs?: number;
+}
+
+export type ProxyMode = 'iptables' | 'userspace';
+
+const SVC = { apiVersion: 'v1', kind: 'Service' };
+const EP = { apiVersion: 'v1', kind: 'Endpoints' };
+
+export class ServiceProxy {
+  readonly prefix: string;
+  private readonly services: Informer;
+  private readonly endpoints: Informer;
+  private readonly hostPorts: HostPorts;
+  private readonly recorder: EventRecorder;
+  private iptables?: IptablesRunner;
+  private modeReason = '';
+  private entries: ServicePortEntry[] = [];
+  private readonly pickers = new Map<string, BackendPicker>();
+  private written = { nat: [] as string[], filter: [] as string[] };
+  private subnet: string | undefined;
+  private jumpsFor: string | undefined | null = null;
+  private running = false;
+  private dirty = false;
+  private full = true;
+  private syncing?: Promise<void>;
+  private resyncTimer?: NodeJS.Timeout;
+  private stopped = false;
+  private readonly reported = new Map<string, string>();
+  private readonly idleWaiters: Array<() => void> = [];
+  /** Time of the last completed sync (ms since epoch), for tests and the UI. */
+  lastSyncAt = 0;
+
+  constructor(private readonly opts: ServiceProxyOptions) {
+    this.prefix = chainPrefix(opts.clusterId);
+    this.services = new Informer(opts.client, SVC);
+    this.endpoints = new Informer(opts.client, EP);
+    this.hostPorts = new HostPorts(opts.hostAddress ?? '127.0.0.1');
+    this.recorder = new EventRecorder(opts.client, { component: 'service-proxy' });
+    const changed = () => this.schedule(false);
+    for (const inf of [this.services, this.endpoints]) inf.addHandlers({ onAdd: changed, onUpdate: changed, onDelete: changed });
+  }
+
+  get mode(): ProxyMode {
+    return this.iptables ? 'iptables' : 'userspace';
+  }
+
+  /** Why the proxy runs in user-space mode ('' in iptables mode). */
+  get userspaceReason(): string {
+    return this.modeReason;
+  }
+
+  async start(): Promise<void> {
+    const runner = this.opts.iptables === false ? undefined : (this.opts.iptables ?? new HostIptables());
+    if (runner) {
+      const why = await runner.probe();
+      if (why === undefined) this.iptables = runner;
+      else this.modeReason = why;
+    } else this.modeReason = 'iptables mode turned off';
+    if (this.iptables) {
+      // Chains an earlier run left behind are ours to replace.
+      this.written = { nat: await this.iptables.chains('nat', this.prefix), filter: await this.iptables.chains('filter', this.prefix) };
+    } else {
+      log.warn('service proxy in user-space mode: cluster IPs are not reachable from pods; NodePort, LoadBalancer and port-forward work', { reason: this.modeReason });
+    }
+    await Promise.all([this.services.start(), this.endpoints.start()]);
+    this.schedule(true);
+    await this.idle();
+    const period = this.opts.resyncMs ?? 30_000;
+    this.resyncTimer = setInterval(() => this.schedule(true), period);
+    this.resyncTimer.unref();
+  }
+
+  /**
+   * Stop watching and close the host ports. Rules stay (pods keep reaching each other while the
+   * app is closed, as with kube-proxy) unless `removeRules`.
+   */
+  async stop(opts: { removeRules?: boolean } = {}): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.resyncTimer);
+    this.services.stop();
+    this.endpoints.stop();
+    await this.syncing;
+    await this.hostPorts.close();
+    if (opts.removeRules && this.iptables) await this.iptables.removeAll(this.prefix);
+    await this.recorder.flush();
+  }
+
+  /** Resolves when no sync is pending or running. */
+  idle(): Promise<void> {
+    if (!this.running && !this.dirty) return Promise.resolve();
+    return new Promise((res) => this.idleWaiters.push(res));
+  }
+
+  /** The service ports as last programmed. */
+  servicePorts(): readonly ServicePortEntry[] {
+    return this.entries;
+  }
+
+  /** Host ports bound for NodePort/LoadBalancer services (`TCP/30080` …). */
+  boundHostPorts(): string[] {
+    return this.hostPorts.bound();
+  }
+
+  /** A ready backend of a service port (by number or name), round robin; undefined when none is ready. */
+  pick(namespace: string, name: string, port: number | string, clientIP?: string): Backend | undefined {
+    const e = this.findEntry(namespace, name, port);
+    if (!e) return undefined;
+    let p = this.pickers.get(e.id);
+    if (!p) this.pickers.set(e.id, (p = new BackendPicker(e)));
+    p.entry = e;
+    return p.pick(clientIP);
+  }
+
+  findEntry(namespace: string, name: string, port: number | string): ServicePortEntry | undefined {
+    const mine = this.entries.filter((e) => e.namespace === namespace && e.name === name);
+    return mine.find((e) => (typeof port === 'number' ? e.port === port : e.portName === port || String(e.port) === port));
+  }
+
+  /** A TCP connection to a ready backend of the service port, chosen now (port-forward to a service). */
+  connect(namespace: string, name: string, port: number | string): Socket {
+    const b = this.pick(namespace, name, port);
+    if (!b) {
+      const what = this.findEntry(namespace, name, port) ? 'has no ready endpoints' : 'has no such port';
+      throw new Error(`service ${namespace}/${name} ${what} (${port})`);
+    }
+    return netConnect({ host: b.ip, port: b.port });
+  }
+
+  private schedule(full: boolean): void {
+    if (this.stopped) return;
+    this.full ||= full;
+    this.dirty = true;
+    if (!this.running) void this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    this.running = true;
+    while (this.dirty && !this.stopped) {
+      this.dirty = false;
+      const full = this.full;
+      this.full = false;
+      this.syncing = this.sync(full).catch((e) => {
+        log.warn('service proxy sync failed; retrying', { error: (e as Error).message });
+        setTimeout(() => this.schedule(true), 1000).unref();
+      });
+      await this.syncing;
+    }
+    this.running = false;
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private async sync(full: boolean): Promise<void> {
+    const entries = buildServicePorts(this.services.list(), (ns, n) => this.endpoints.get(`${ns}/${n}`));
+    this.entries = entries;
+    for (const id of [...this.pickers.keys()]) if (!entries.some((e) => e.id === id)) this.pickers.delete(id);
+    if (this.iptables) {
+      if (full && this.opts.podSubnet) this.subnet = await this.opts.podSubnet().catch(() => this.subnet);
+      const rendered = renderRules(this.prefix, entries, this.written);
+      await this.iptables.restore(rendered.text);
+      this.written = { nat: rendered.natChains, filter: rendered.filterChains };
+      if (full || this.jumpsFor !== (this.subnet ?? undefined)) {
+        await this.iptables.syncJumps(this.prefix, jumpRules(this.prefix, this.opts.serviceCIDR, this.subnet));
+        this.jumpsFor = this.subnet;
+      }
+    }
+    const errors = await this.hostPorts.sync(entries);
+    await this.report(errors);
+    this.lastSyncAt = Date.now();
+  }
+
+  /** LoadBalancer status (ingress on the host address, per-port errors) and events for ports that could not be bound. */
+  private async report(errors: HostPortError[]): Promise<void> {
+    const byService = new Map<string, HostPortError[]>();
+    for (const e of errors) {
+      const key = e.entryId.slice(0, e.entryId.indexOf(':'));
+      byService.set(key, [...(byService.get(key) ?? []), e]);
+    }
+    const now = new Set<string>();
+    for (const e of errors) {
+      const k = `${e.entryId}|${e.kind}`;
+      now.add(k);
+      if (this.reported.get(k) === e.message) continue;
+      this.reported.set(k, e.message);
+      const svc = this.services.get(e.entryId.slice(0, e.entryId.indexOf(':')));
+      if (svc) this.recorder.event(svc, 'Warning', 'FailedToBindPort', e.message);
+    }
+    for (const k of [...this.reported.keys()]) if (!now.has(k)) this.reported.delete(k);
+
+    const address = this.opts.hostAddress && this.opts.hostAddress !== '0.0.0.0' ? this.opts.hostAddress : '127.0.0.1';
+    for (const svc of this.services.list()) {
+      if (svc.spec?.type !== 'LoadBalancer') continue;
+      const key = `${svc.metadata.namespace}/${svc.metadata.name}`;
+      const errs = (byService.get(key) ?? []).filter((e) => e.kind === 'loadBalancer');
+      const ingress: any = { ip: address, ipMode: 'VIP' };
+      if (errs.length) ingress.ports = errs.map((e) => ({ port: e.port, protocol: e.protocol, error: e.message }));
+      const want = { ingress: [ingress] };
+      if (JSON.stringify(svc.status?.loadBalancer ?? {}) === JSON.stringify(want)) continue;
+      await this.writeStatus(svc, want);
+    }
+  }
+
+  private async writeStatus(svc: KubeObject, loadBalancer: unknown): Promise<void> {
+    try {
+      // Unconditional (no resourceVersion): the proxy owns status.loadBalancer on the desktop.
+      const next = { ...structuredClone(svc), status: { ...(svc.status ?? {}), loadBalancer } };
+      delete next.metadata.resourceVersion;
+      await this.opts.client.updateStatus(next);
+    } catch (e) {
+      log.debug('load balancer status not written', { service: svc.metadata.name, error: (e as Error).message });
+    }
+  }
+}
