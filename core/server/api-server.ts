@@ -19,6 +19,7 @@ import { isStoreError, type KeyValue, type Store } from '../store/store.ts';
 import { AdmissionChain, SYSTEM_ADMIN, type Operation, type UserInfo } from './admission/chain.ts';
 import { decodeContinue, encodeContinue } from './paging.ts';
 import { prepareForCreate, prepareForStatusUpdate, prepareForUpdate } from './object-meta.ts';
+import { patchServiceUpdate, ServiceAllocator, type Allocation, type PortRange } from './service-alloc.ts';
 import { compileFilter, startWatch, type ServerWatch, type WatchSink } from './watch.ts';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -37,17 +38,28 @@ export interface ApiServerOptions {
   store: Store;
   admission?: AdmissionChain;
   now?: () => Date;
+  /** The range Service cluster IPs are allocated from; default DEFAULT_SERVICE_CIDR (10.96.0.0/16). */
+  serviceCIDR?: string;
+  /** The range Service node ports are allocated from; default 30000–32767. */
+  nodePortRange?: PortRange;
 }
 
 export class ApiServer {
   readonly store: Store;
   readonly admission: AdmissionChain;
+  /** Service cluster IPs and node ports. */
+  readonly services: ServiceAllocator;
   private readonly now: () => Date;
 
   constructor(opts: ApiServerOptions) {
     this.store = opts.store;
     this.admission = opts.admission ?? new AdmissionChain();
     this.now = opts.now ?? (() => new Date());
+    this.services = new ServiceAllocator({
+      serviceCIDR: opts.serviceCIDR,
+      nodePortRange: opts.nodePortRange,
+      listServices: async () => (await this.list({ apiVersion: 'v1', kind: 'Service' })).items,
+    });
   }
 
   /** Create the namespaces every cluster has. Idempotent. */
@@ -134,16 +146,19 @@ export class ApiServer {
     this.validate(info, obj);
     await this.admit('CREATE', info, obj, undefined, '', user, opts);
     this.validate(info, obj);
-    if (opts.dryRun) {
-      await this.assertAbsent(info, obj);
-      return obj as T;
-    }
+    const allocation = isService(info) ? await this.services.allocateCreate(obj, !!opts.dryRun) : undefined;
     try {
+      if (opts.dryRun) {
+        await this.assertAbsent(info, obj);
+        return obj as T;
+      }
       const kv = await this.store.create(storageKey(info, obj.metadata.namespace, obj.metadata.name!), obj);
       return toObject<T>(kv);
     } catch (e) {
       if (isStoreError(e, 'AlreadyExists')) throw alreadyExists({ kind: info.kind, group: info.group, name: obj.metadata.name }, info.plural);
       throw storeFailure(e);
+    } finally {
+      allocation?.release();
     }
   }
 
@@ -295,6 +310,7 @@ export class ApiServer {
       obj.apiVersion = apiVersionOf(info);
       this.scopeNamespace(info, obj);
       obj = applyDefaults(obj);
+      if (isService(info)) patchServiceUpdate(obj, old);
       prepareForUpdate(info, obj, old);
     }
     delete obj.metadata.resourceVersion;
@@ -310,8 +326,10 @@ export class ApiServer {
     if (!finished && isDeepStrictEqual(restOld, restNew) && isDeepStrictEqual(oldMeta, obj.metadata)) {
       return old as T; // a no-op write does not bump the revision, as in Kubernetes
     }
-    if (opts.dryRun) return { ...obj, metadata: { ...obj.metadata, resourceVersion: old.metadata.resourceVersion } } as T;
+    let allocation: Allocation | undefined;
+    if (isService(info) && subresource === '' && !finished) allocation = await this.services.allocateUpdate(obj, old, !!opts.dryRun);
     try {
+      if (opts.dryRun) return { ...obj, metadata: { ...obj.metadata, resourceVersion: old.metadata.resourceVersion } } as T;
       if (finished) return toObject<T>(await this.store.delete(kv.key, kv.modRevision));
       return toObject<T>(await this.store.update(kv.key, obj, kv.modRevision));
     } catch (e) {
@@ -320,6 +338,8 @@ export class ApiServer {
       }
       if (isStoreError(e, 'NotFound')) throw notFound(target, info.plural);
       throw storeFailure(e);
+    } finally {
+      allocation?.release();
     }
   }
 
@@ -436,6 +456,10 @@ export class ApiServer {
       user,
     });
   }
+}
+
+function isService(info: KindInfo): boolean {
+  return info.kind === 'Service' && info.group === '';
 }
 
 /** Marked for deletion, no finalizer left and no grace period running: the object goes now. */
