@@ -3,6 +3,10 @@
  * pod sync never waits on the API, and so a change to one of them re-syncs the pods that use it
  * (configMap/secret volumes are updated in place, a created PVC lets a waiting pod start). This is
  * the kubelet's "Watch" change-detection strategy, cluster-wide instead of per object.
+ *
+ * Services are cached too, as the kubelet's service lister is: containers get the service
+ * environment variables of the Services that exist when they start. A Service change re-syncs
+ * nothing (running containers keep their environment).
  */
 import type { KubeObject } from '../api/types.ts';
 import type { Client } from '../client/client.ts';
@@ -14,6 +18,7 @@ export type SourceKind = 'ConfigMap' | 'Secret' | 'PersistentVolumeClaim';
 
 export class SourceInformers implements ConfigSources {
   private readonly informers: Record<SourceKind, Informer>;
+  private readonly serviceInformer: Informer;
 
   constructor(client: Client, onChange: (kind: SourceKind, namespace: string, name: string) => void) {
     const make = (kind: SourceKind) => {
@@ -23,14 +28,16 @@ export class SourceInformers implements ConfigSources {
       return inf;
     };
     this.informers = { ConfigMap: make('ConfigMap'), Secret: make('Secret'), PersistentVolumeClaim: make('PersistentVolumeClaim') };
+    this.serviceInformer = new Informer(client, { apiVersion: 'v1', kind: 'Service' });
+    this.serviceInformer.addIndex('namespace', (o) => [o.metadata.namespace ?? '']);
   }
 
   async start(): Promise<void> {
-    await Promise.all(Object.values(this.informers).map((i) => i.start()));
+    await Promise.all([...Object.values(this.informers), this.serviceInformer].map((i) => i.start()));
   }
 
   stop(): void {
-    for (const i of Object.values(this.informers)) i.stop();
+    for (const i of [...Object.values(this.informers), this.serviceInformer]) i.stop();
   }
 
   configMap(namespace: string, name: string): KubeObject | undefined {
@@ -43,6 +50,10 @@ export class SourceInformers implements ConfigSources {
 
   pvc(namespace: string, name: string): KubeObject | undefined {
     return this.informers.PersistentVolumeClaim.get(`${namespace}/${name}`);
+  }
+
+  services(namespace: string): KubeObject[] {
+    return this.serviceInformer.byIndex('namespace', namespace);
   }
 }
 

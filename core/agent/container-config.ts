@@ -1,15 +1,16 @@
 /**
  * A pod's container spec → the runtime's container config, as the kubelet builds it: environment
- * (envFrom with prefixes, env with `$(VAR)` expansion and valueFrom sources), command and args
- * expanded against it, resources (limits → memory and CPU quota, requests.cpu → CPU shares) and the
- * security context (pod-level defaults, container-level overrides). A missing ConfigMap/Secret or
- * key throws ConfigError with the kubelet's message (→ CreateContainerConfigError).
+ * (envFrom with prefixes, env with `$(VAR)` expansion and valueFrom sources, service variables),
+ * command and args expanded against it, resources (limits → memory and CPU quota, requests.cpu →
+ * CPU shares) and the security context (pod-level defaults, container-level overrides). A missing
+ * ConfigMap/Secret or key throws ConfigError with the kubelet's message (→ CreateContainerConfigError).
  */
 import type * as k8s from 'kubernetes-types/core/v1.js';
 import { parseQuantity, type ResourceList } from '../api/quantity.ts';
 import type { EnvVar, Resources, SecurityContext } from '../runtime/runtime.ts';
 import { sourceData } from './config-sources.ts';
 import { DownwardError, fieldRefValue, resourceFieldValue, type PodAddresses } from './downward.ts';
+import { serviceEnv } from './service-env.ts';
 import type { ConfigSources } from './types.ts';
 import { podDesc, type Pod } from './util.ts';
 
@@ -33,11 +34,17 @@ export interface EnvInputs {
 
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
-/** The container's environment in the kubelet's order: envFrom first, env entries override. */
+/**
+ * The container's environment as the kubelet's makeEnvironmentVariables builds it: envFrom, then env
+ * entries override (`$(VAR)` may name either, or a service variable); then the service variables
+ * (see service-env.ts) that no explicit entry overrides.
+ */
 export function makeEnv(i: EnvInputs): EnvVar[] {
   const { pod, container } = i;
   const ns = pod.metadata.namespace ?? 'default';
   const env = new Map<string, string>();
+  const services = serviceEnv(pod, i.sources);
+  const lookup: EnvLookup = { has: (k) => env.has(k) || services.has(k), get: (k) => (env.has(k) ? env.get(k) : services.get(k)) };
   const cache = new Map<string, Map<string, Buffer> | null>();
   const load = (kind: 'ConfigMap' | 'Secret', name: string, optional: boolean): Map<string, Buffer> | null => {
     const key = `${kind}/${name}`;
@@ -74,7 +81,7 @@ export function makeEnv(i: EnvInputs): EnvVar[] {
     let value = e.value ?? '';
     const vf = e.valueFrom;
     if (value !== '') {
-      value = expand(value, env);
+      value = expand(value, lookup);
     } else if (vf) {
       try {
         if (vf.fieldRef) value = fieldRefValue(pod, vf.fieldRef.fieldPath, i.addr);
@@ -99,14 +106,21 @@ export function makeEnv(i: EnvInputs): EnvVar[] {
     }
     env.set(e.name, value);
   }
+  for (const [k, v] of services) if (!env.has(k)) env.set(k, v);
   return [...env].map(([name, value]) => ({ name, value }));
+}
+
+/** Where `$(VAR)` looks names up. */
+export interface EnvLookup {
+  has(name: string): boolean;
+  get(name: string): string | undefined;
 }
 
 /**
  * Kubernetes' `$(VAR)` expansion: `$(VAR)` becomes VAR's value when defined (else stays as is),
  * `$$` is an escaped `$`, any other `$` is kept.
  */
-export function expand(input: string, env: ReadonlyMap<string, string>): string {
+export function expand(input: string, env: EnvLookup): string {
   let out = '';
   for (let i = 0; i < input.length; i++) {
     const ch = input[i]!;

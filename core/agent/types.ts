@@ -85,6 +85,8 @@ export interface ConfigSources {
   configMap(namespace: string, name: string): KubeObject | undefined;
   secret(namespace: string, name: string): KubeObject | undefined;
   pvc(namespace: string, name: string): KubeObject | undefined;
+  /** The namespace's Services (for the service environment variables). */
+  services(namespace: string): KubeObject[];
 }
 
 /** What every part of the agent is given. */

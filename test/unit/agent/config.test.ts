@@ -13,6 +13,7 @@ function srcs(objs: Record<string, any> = {}): ConfigSources {
     configMap: (ns, n) => objs[`cm/${ns}/${n}`],
     secret: (ns, n) => objs[`secret/${ns}/${n}`],
     pvc: () => undefined,
+    services: (ns) => objs[`services/${ns}`] ?? [],
   };
 }
 
