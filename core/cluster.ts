@@ -40,6 +40,9 @@ import type { NodeAgentOptions } from './agent/types.ts';
 import type { ContainerRuntime } from './runtime/runtime.ts';
 import { DockerRuntime } from './runtime/docker/docker-runtime.ts';
 import { log } from './log.ts';
+import { ClusterNetwork } from './network/cluster-network.ts';
+import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_SERVICE_CIDR } from './network/config.ts';
+import { dockerSafe } from './agent/util.ts';
 
 export const LOCAL_NODE_ANNOTATION = 'wheelhouse.io/local-node';
 
@@ -67,6 +70,24 @@ export interface ClusterConfig {
   agent?: Partial<Omit<NodeAgentOptions, 'client' | 'runtime' | 'nodeName' | 'cluster' | 'dataDir'>>;
   /** Run the scheduler and controllers (default true). */
   controlPlane?: boolean;
+  network?: NetworkConfig;
+}
+
+export interface NetworkConfig {
+  /** Run the service proxy and cluster DNS (default true when the cluster has a runtime). */
+  services?: boolean;
+  /** Cluster IPs come from here (default 10.96.0.0/16). Clusters sharing a machine should differ. */
+  serviceCIDR?: string;
+  /** Default cluster.local. */
+  clusterDomain?: string;
+  /** Where NodePort and LoadBalancer ports listen (default 127.0.0.1; other interfaces are an explicit choice). */
+  hostAddress?: string;
+  /** false: no host iptables (cluster IPs then work only from the desktop's relays). Default: used when possible. */
+  iptables?: boolean;
+  /** Upstream DNS for names outside the cluster (default: the host's resolvers). */
+  upstreamDNS?: string[];
+  /** Remove the host's service rules on stop (tests); by default they stay, as kube-proxy's do. */
+  removeRulesOnStop?: boolean;
 }
 
 export interface Cluster {
@@ -84,6 +105,8 @@ export interface Cluster {
   addNode(spec: LocalNodeSpec): Promise<void>;
   /** Stops the node's agent, removes its containers and deletes the Node (its pods move elsewhere). */
   removeNode(name: string): Promise<void>;
+  /** The service network (proxy, DNS), when the cluster runs one. */
+  readonly network?: ClusterNetwork;
   /** The agent running a pod's node, for logs/exec/port-forward. */
   agentForPod(namespace: string, name: string): Promise<NodeAgent | undefined>;
   stop(): Promise<void>;
@@ -115,7 +138,9 @@ export async function startCluster(cfg: ClusterConfig): Promise<Cluster> {
     throw e;
   }
 
-  const api = new ApiServer({ store });
+  const serviceCIDR = cfg.network?.serviceCIDR ?? DEFAULT_SERVICE_CIDR;
+  const clusterDomain = cfg.network?.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN;
+  const api = new ApiServer({ store, serviceCIDR });
   const listIn = async (apiVersion: string, kind: string, namespace: string) => (await api.list({ apiVersion, kind }, { namespace })).items;
   api.admission
     .add(defaultTolerationSeconds())
@@ -166,10 +191,30 @@ export async function startCluster(cfg: ClusterConfig): Promise<Cluster> {
   }
 
   const runtime = cfg.runtime === false ? undefined : (cfg.runtime ?? new DockerRuntime());
+  const networkName = `wheelhouse-${dockerSafe(name)}`;
+  let network: ClusterNetwork | undefined;
+  if (runtime && cfg.network?.services !== false) {
+    network = new ClusterNetwork({
+      client: client.as({ username: 'system:kube-proxy', groups: ['system:masters'] }),
+      runtime,
+      cluster: name,
+      clusterId: `${name}|${dataDir}`,
+      network: networkName,
+      serviceCIDR,
+      clusterDomain,
+      ...(cfg.network?.hostAddress ? { hostAddress: cfg.network.hostAddress } : {}),
+      ...(cfg.network?.iptables === false ? { iptables: false } : {}),
+      ...(cfg.network?.upstreamDNS ? { upstreamDNS: cfg.network.upstreamDNS } : {}),
+    });
+    await network.start();
+    log.info('service network started', { proxy: network.proxy.mode, serviceCIDR, dns: network.clusterDNS()[0] ?? 'engine default' });
+  }
   const startAgent = async (spec: LocalNodeSpec) => {
     if (!runtime) throw new Error('this cluster runs without a container runtime: it cannot host nodes');
     const agent = new NodeAgent({
+      ...(network ? { clusterDNS: network.clusterDNS(), clusterDomain } : {}),
       ...(cfg.agent ?? {}),
+      network: networkName,
       client: client.as({ username: `system:node:${spec.name}`, groups: ['system:nodes', 'system:masters'] }),
       runtime,
       nodeName: spec.name,
@@ -206,6 +251,7 @@ export async function startCluster(cfg: ClusterConfig): Promise<Cluster> {
     runtime,
     agents,
     metrics,
+    ...(network ? { network } : {}),
     async addNode(spec) {
       if (agents.has(spec.name)) throw new Error(`node "${spec.name}" already exists`);
       try {
@@ -237,6 +283,7 @@ export async function startCluster(cfg: ClusterConfig): Promise<Cluster> {
       stopped = true;
       // Containers keep running: the next start adopts them.
       for (const a of agents.values()) await a.stop();
+      await network?.stop({ removeRules: cfg.network?.removeRulesOnStop }).catch((e) => log.warn('service network stop failed', { error: (e as Error).message }));
       scheduler?.stop();
       manager?.stop();
       await runtime?.close();

@@ -100,9 +100,18 @@ export class HostPorts {
       }
       want.set(key, { entry, port, kind });
     };
-    // LoadBalancers first: a LoadBalancer's port is what the user asked for by name.
-    for (const e of entries) if (e.loadBalancer && e.protocol !== 'SCTP') claim(e, e.port, 'loadBalancer');
-    for (const e of entries) if (e.nodePort && e.protocol !== 'SCTP') claim(e, e.nodePort, 'nodePort');
+    // A port stays with the service holding it; then LoadBalancers (their port is what the user
+    // asked for by number) before node ports; then the older service first.
+    const claims: Array<{ e: ServicePortEntry; port: number; kind: HostPortError['kind'] }> = [];
+    for (const e of entries) {
+      if (e.protocol === 'SCTP') continue;
+      if (e.loadBalancer) claims.push({ e, port: e.port, kind: 'loadBalancer' });
+      if (e.nodePort) claims.push({ e, port: e.nodePort, kind: 'nodePort' });
+    }
+    const holds = (c: (typeof claims)[number]) => this.listeners.get(`${c.e.protocol}/${c.port}`)?.picker.entry.id === c.e.id;
+    const rank = (c: (typeof claims)[number]) => (holds(c) ? 0 : c.kind === 'loadBalancer' ? 1 : 2);
+    claims.sort((a, b) => rank(a) - rank(b) || (a.e.createdAt ?? '').localeCompare(b.e.createdAt ?? '') || (a.e.id < b.e.id ? -1 : 1));
+    for (const c of claims) claim(c.e, c.port, c.kind);
 
     for (const [key, l] of this.listeners) {
       const w = want.get(key);

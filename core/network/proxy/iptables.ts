@@ -23,6 +23,8 @@ export interface IptablesRunner {
   syncJumps(prefix: string, jumps: Jump[]): Promise<void>;
   /** Remove the jump rules and every chain of a prefix. */
   removeAll(prefix: string): Promise<void>;
+  /** Every cluster prefix with rules on this host, and the pod subnet its PREROUTING jump matches. */
+  clusters(): Promise<Array<{ prefix: string; podSubnet?: string }>>;
 }
 
 export class HostIptables implements IptablesRunner {
@@ -91,13 +93,28 @@ export class HostIptables implements IptablesRunner {
     await this.restore(text);
   }
 
+  async clusters(): Promise<Array<{ prefix: string; podSubnet?: string }>> {
+    const found = new Map<string, string | undefined>();
+    for (const [table, chain] of [['nat', 'PREROUTING'], ['nat', 'OUTPUT'], ['nat', 'POSTROUTING']] as const) {
+      for (const args of await this.taggedRules(table, chain, 'wheelhouse:')) {
+        const tag = args.find((a) => a.startsWith('wheelhouse:WH-'))!;
+        const prefix = tag.slice('wheelhouse:'.length);
+        const subnet = chain === 'PREROUTING' && args.includes('-s') ? args[args.indexOf('-s') + 1] : undefined;
+        found.set(prefix, subnet ?? found.get(prefix));
+      }
+    }
+    return [...found].map(([prefix, podSubnet]) => ({ prefix, ...(podSubnet ? { podSubnet } : {}) }));
+  }
+
   /** The rules of a built-in chain carrying our tag, as argument lists (`-S` output minus `-A CHAIN`). */
   private async taggedRules(table: Table, chain: string, tag: string): Promise<string[][]> {
     const { stdout } = await run(this.bin.iptables, ['-t', table, '-S', chain]);
+    // Our rules hold no spaces inside an argument; `-S` quotes the comment.
     return stdout
       .split('\n')
-      .filter((l) => l.startsWith(`-A ${chain} `) && l.split(/\s+/).includes(tag))
-      .map((l) => l.split(/\s+/).slice(2));
+      .filter((l) => l.startsWith(`-A ${chain} `))
+      .map((l) => l.trim().split(/\s+/).slice(2).map((a) => a.replace(/^"(.*)"$/, '$1')))
+      .filter((args) => (tag.endsWith(':') ? args.some((a) => a.startsWith(tag)) : args.includes(tag)));
   }
 
   private async matchesAny(table: Table, chain: string, args: string[], jumps: Jump[]): Promise<boolean> {

@@ -27,6 +27,8 @@ export interface ServicePortEntry {
   loadBalancer: boolean;
   /** sessionAffinity ClientIP: the stickiness timeout. */
   affinitySeconds?: number;
+  /** The Service's creationTimestamp: the older service keeps a contested host port. */
+  createdAt?: string;
   /** Ready backends, in a stable order. */
   endpoints: Backend[];
 }
@@ -64,6 +66,7 @@ export function buildServicePorts(
         ...((type === 'NodePort' || type === 'LoadBalancer') && p.nodePort ? { nodePort: p.nodePort } : {}),
         loadBalancer: type === 'LoadBalancer',
         ...(affinitySeconds !== undefined ? { affinitySeconds } : {}),
+        ...(svc.metadata.creationTimestamp ? { createdAt: svc.metadata.creationTimestamp } : {}),
         endpoints: ep ? readyBackends(ep, portName, protocol) : [],
       });
     }

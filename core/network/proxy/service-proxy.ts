@@ -32,6 +32,8 @@ export interface ServiceProxyOptions {
   serviceCIDR: string;
   /** The pod network's subnet (re-read at every full resync: the network may be re-created). */
   podSubnet?: () => Promise<string | undefined>;
+  /** Subnets of the engine's networks now: rules of clusters whose pod network is gone are removed at start. */
+  liveSubnets?: () => Promise<string[]>;
   /** Where NodePort and LoadBalancer ports listen; default 127.0.0.1 (other interfaces are an explicit choice). */
   hostAddress?: string;
   /** iptables runner; false: user-space only. Default: the host's iptables when usable. */
@@ -96,6 +98,7 @@ export class ServiceProxy {
       else this.modeReason = why;
     } else this.modeReason = 'iptables mode turned off';
     if (this.iptables) {
+      await this.removeDeadClusters();
       // Chains an earlier run left behind are ours to replace.
       this.written = { nat: await this.iptables.chains('nat', this.prefix), filter: await this.iptables.chains('filter', this.prefix) };
     } else {
@@ -107,6 +110,24 @@ export class ServiceProxy {
     const period = this.opts.resyncMs ?? 30_000;
     this.resyncTimer = setInterval(() => this.schedule(true), period);
     this.resyncTimer.unref();
+  }
+
+  /**
+   * Rules left by clusters that are gone (a test run killed, a data folder deleted) would catch
+   * traffic meant for a cluster that now has their pod subnet or service range: remove those whose
+   * pod subnet is ours now or belongs to no network of the engine.
+   */
+  private async removeDeadClusters(): Promise<void> {
+    if (!this.iptables) return;
+    const mine = this.opts.podSubnet ? await this.opts.podSubnet().catch(() => undefined) : undefined;
+    const live = this.opts.liveSubnets ? await this.opts.liveSubnets().catch(() => undefined) : undefined;
+    for (const c of await this.iptables.clusters()) {
+      if (c.prefix === this.prefix || !c.podSubnet) continue;
+      if (c.podSubnet === mine || (live && !live.includes(c.podSubnet))) {
+        log.info('removing the service rules of a cluster that is gone', { chains: c.prefix, podSubnet: c.podSubnet });
+        await this.iptables.removeAll(c.prefix).catch((e) => log.warn('stale rules not removed', { chains: c.prefix, error: (e as Error).message }));
+      }
+    }
   }
 
   /**

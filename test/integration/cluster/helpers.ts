@@ -87,6 +87,7 @@ export async function setupCluster(prefix: string, cfg: Partial<ClusterConfig> =
     defaultNode: { name: 'node-1', capacity: { cpu: '2', memory: '2Gi', pods: '110' } },
     ...cfg,
     agent: { ...FAST_AGENT, ...(cfg.agent ?? {}) },
+    network: { removeRulesOnStop: true, ...(cfg.network ?? {}) },
   });
   const client = cluster.client;
   const tc: TestCluster = {
