@@ -74,7 +74,7 @@ export interface ClusterConfig {
 }
 
 export interface NetworkConfig {
-  /** Run the service proxy and cluster DNS (default true when the cluster has a runtime). */
+  /** Run the service proxy and cluster DNS (default: when the runtime is the Docker engine). */
   services?: boolean;
   /** Cluster IPs come from here (default 10.96.0.0/16). Clusters sharing a machine should differ. */
   serviceCIDR?: string;
@@ -193,7 +193,8 @@ export async function startCluster(cfg: ClusterConfig): Promise<Cluster> {
   const runtime = cfg.runtime === false ? undefined : (cfg.runtime ?? new DockerRuntime());
   const networkName = `wheelhouse-${dockerSafe(name)}`;
   let network: ClusterNetwork | undefined;
-  if (runtime && cfg.network?.services !== false) {
+  // The service network needs a real engine (host routes, a gateway to listen on); test runtimes opt in.
+  if (runtime && (cfg.network?.services ?? runtime instanceof DockerRuntime)) {
     network = new ClusterNetwork({
       client: client.as({ username: 'system:kube-proxy', groups: ['system:masters'] }),
       runtime,

@@ -377,16 +377,21 @@ export interface ExecOpened {
   command: string[];
 }
 
+/** Forward to a pod's port, or to a Service's port (each connection goes to a ready endpoint, following pods as they come and go). */
 export interface PortForwardArgs {
   namespace: string;
-  pod: string;
+  /** Exactly one of pod and service. */
+  pod?: string;
+  service?: string;
+  /** The pod's container port, or the Service's port. */
   port: number;
 }
 
 export interface PortForwardInfo {
   id: string;
   namespace: string;
-  pod: string;
+  pod?: string;
+  service?: string;
   port: number;
   localPort: number;
   /** `http://127.0.0.1:<localPort>/` — open it in a browser. */

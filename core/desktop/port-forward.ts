@@ -2,6 +2,9 @@
  * Port-forward for the desktop: a TCP listener on 127.0.0.1 (an OS-chosen port) that proxies each
  * connection to the pod's IP and port. The pod IP is looked up again for every connection (a
  * recreated sandbox gets a new IP); a deleted pod closes the forward (`portForward.closed`).
+ * A forward to a Service sends each connection to one of its ready endpoints, round robin, read
+ * afresh from its Endpoints — so it survives pod restarts and rollouts, unlike `kubectl
+ * port-forward svc/…`, which pins one pod; deleting the Service closes it.
  *
  * How the pod is reached: directly, over the Docker bridge network the pods are attached to —
  * on Linux the host routes to the bridge's subnet, so `connect(podIP, port)` works. Docker
@@ -19,6 +22,7 @@ import { DesktopError, type DesktopEvents, type PortForwardInfo } from '../deskt
 import { log } from '../log.ts';
 import type { HandlerMap } from './handler-types.ts';
 import { newId } from './ids.ts';
+import { readyBackends } from '../network/proxy/model.ts';
 
 const MAX_FORWARDS = 32;
 
@@ -45,15 +49,19 @@ export class PortForwards {
     return [...this.forwards.values()].map((f) => ({ ...f.info }));
   }
 
-  async open(namespace: string, pod: string, port: number): Promise<PortForwardInfo> {
+  async open(namespace: string, target: { pod?: string; service?: string }, port: number): Promise<PortForwardInfo> {
     if (!portForwardSupported()) {
       throw new DesktopError('Unavailable', `port-forward reaches pods over the Docker bridge, which this system (${process.platform}) cannot route to; not supported here yet`);
     }
+    const { pod, service } = target;
+    if (!pod === !service) throw new DesktopError('BadRequest', 'portForward.open: give exactly one of pod and service');
     for (const f of this.forwards.values()) {
-      if (f.info.namespace === namespace && f.info.pod === pod && f.info.port === port) return { ...f.info };
+      if (f.info.namespace === namespace && f.info.pod === pod && f.info.service === service && f.info.port === port) return { ...f.info };
     }
     if (this.forwards.size >= MAX_FORWARDS) throw new DesktopError('TooManyRequests', `at most ${MAX_FORWARDS} port-forwards at once; close some first`);
-    await this.podAddress(namespace, pod); // fail now, not at the first connection
+    // Fail now, not at the first connection.
+    if (pod) await this.podAddress(namespace, pod);
+    else await this.servicePort(namespace, service!, port); // endpoints may come later
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -63,21 +71,19 @@ export class PortForwards {
     const localPort = typeof address === 'object' && address ? address.port : 0;
     const id = newId('pf');
     const f: Forward = {
-      info: { id, namespace, pod, port, localPort, url: `http://127.0.0.1:${localPort}/`, connections: 0 },
+      info: { id, namespace, ...(pod ? { pod } : { service }), port, localPort, url: `http://127.0.0.1:${localPort}/`, connections: 0 },
       server,
       sockets: new Set(),
     };
     server.on('connection', (sock) => this.proxy(f, sock));
     server.on('error', (e) => log.warn('port-forward listener failed', { id, error: e.message }));
-    f.watch = this.client.watch(
-      { apiVersion: 'v1', kind: 'Pod', namespace },
-      { namespace, fieldSelector: `metadata.name=${pod}` },
-      (ev) => {
-        if (ev.type === 'DELETED') void this.close(id, `pod ${namespace}/${pod} was deleted`);
-      },
-    );
+    const kind = pod ? 'Pod' : 'Service';
+    const name = (pod ?? service)!;
+    f.watch = this.client.watch({ apiVersion: 'v1', kind }, { namespace, fieldSelector: `metadata.name=${name}` }, (ev) => {
+      if (ev.type === 'DELETED') void this.close(id, `${kind === 'Pod' ? 'pod' : 'service'} ${namespace}/${name} was deleted`);
+    });
     this.forwards.set(id, f);
-    log.info('port-forward opened', { namespace, pod, port, localPort });
+    log.info('port-forward opened', { namespace, ...(pod ? { pod } : { service }), port, localPort });
     return { ...f.info };
   }
 
@@ -109,22 +115,55 @@ export class PortForwards {
     return ip;
   }
 
+  /** The Service and its TCP port `port`, or a clear error. */
+  private async servicePort(namespace: string, name: string, port: number): Promise<any> {
+    let svc: KubeObject;
+    try {
+      svc = await this.client.get<KubeObject>({ apiVersion: 'v1', kind: 'Service', namespace, name });
+    } catch (e) {
+      if (isApiError(e, 'NotFound')) throw new DesktopError('NotFound', `service ${namespace}/${name} not found`);
+      throw e;
+    }
+    const sp = (svc.spec?.ports ?? []).find((p: any) => p.port === port && (p.protocol ?? 'TCP') === 'TCP');
+    if (!sp) {
+      const ports = (svc.spec?.ports ?? []).map((p: any) => `${p.port}/${p.protocol ?? 'TCP'}`).join(', ');
+      throw new DesktopError('BadRequest', `service ${namespace}/${name} has no TCP port ${port} (its ports: ${ports || 'none'})`);
+    }
+    return sp;
+  }
+
+  /** A ready endpoint of the Service's port, round robin, read afresh from its Endpoints. */
+  private async serviceBackend(namespace: string, name: string, port: number): Promise<{ ip: string; port: number }> {
+    const sp = await this.servicePort(namespace, name, port);
+    const ep = await this.client.get<KubeObject>({ apiVersion: 'v1', kind: 'Endpoints', namespace, name }).catch(() => undefined);
+    const backends = ep ? readyBackends(ep, sp.name ?? '', 'TCP') : [];
+    if (!backends.length) throw new DesktopError('Unavailable', `service ${namespace}/${name} has no ready endpoints`);
+    return backends[this.rr++ % backends.length]!;
+  }
+
+  private rr = 0;
+
+  private target(f: Forward): Promise<{ ip: string; port: number }> {
+    if (f.info.pod) return this.podAddress(f.info.namespace, f.info.pod).then((ip) => ({ ip, port: f.info.port }));
+    return this.serviceBackend(f.info.namespace, f.info.service!, f.info.port);
+  }
+
   private proxy(f: Forward, client: Socket): void {
     f.info.connections++;
     f.sockets.add(client);
     client.pause();
     client.on('close', () => f.sockets.delete(client));
     client.on('error', () => client.destroy());
-    this.podAddress(f.info.namespace, f.info.pod).then(
-      (ip) => {
-        const upstream = connect({ host: ip, port: f.info.port });
+    this.target(f).then(
+      ({ ip, port }) => {
+        const upstream = connect({ host: ip, port });
         f.sockets.add(upstream);
         upstream.on('close', () => {
           f.sockets.delete(upstream);
           client.destroy();
         });
         upstream.on('error', (e) => {
-          log.debug('port-forward upstream failed', { pod: f.info.pod, port: f.info.port, error: e.message });
+          log.debug('port-forward upstream failed', { pod: f.info.pod, service: f.info.service, port: f.info.port, error: e.message });
           client.destroy();
         });
         client.on('close', () => upstream.destroy());
@@ -135,7 +174,7 @@ export class PortForwards {
         });
       },
       (e: Error) => {
-        log.debug('port-forward: pod unreachable', { pod: f.info.pod, error: e.message });
+        log.debug('port-forward: target unreachable', { pod: f.info.pod, service: f.info.service, error: e.message });
         client.destroy();
       },
     );
@@ -144,7 +183,7 @@ export class PortForwards {
 
 export const portForwardHandlers: HandlerMap<'portForward.open' | 'portForward.close' | 'portForward.list'> = {
   async 'portForward.open'(s, a) {
-    return s.host.portForwards.open(a.namespace, a.pod, a.port);
+    return s.host.portForwards.open(a.namespace, { pod: a.pod, service: a.service }, a.port);
   },
   async 'portForward.close'(s, a) {
     if (!(await s.host.portForwards.close(a.id))) throw new DesktopError('NotFound', `port-forward ${a.id} is not open`);

@@ -117,7 +117,7 @@ export const SCHEMAS: { [K in CallName]: Check<CallArgs<K>> } = {
   'exec.resize': obj({ sessionId: handleId, cols: int(1, 1000), rows: int(1, 1000) }),
   'exec.close': obj({ sessionId: handleId }),
 
-  'portForward.open': obj({ namespace, pod: objectName, port: int(1, 65535) }),
+  'portForward.open': obj({ namespace, pod: optional(objectName), service: optional(objectName), port: int(1, 65535) }),
   'portForward.close': obj({ id: handleId }),
   'portForward.list': none,
 

@@ -3,6 +3,7 @@
  * of the UI would notice — lists and watches, imports with their previews, scale and restart,
  * nodes, secrets and config maps, and errors that say what went wrong.
  */
+import { connect, createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../core/api/types.ts';
 import { DesktopError, RESTARTED_AT_ANNOTATION, type DesktopEvents } from '../../../core/desktop-api.ts';
@@ -381,6 +382,42 @@ describe('runtime-only features without a runtime', () => {
     const e = await failure(h.call('portForward.open', { namespace: 'default', pod: 'nowhere', port: 80 }));
     expect(e.message).toMatch(/is not running/);
     expect(await h.call('portForward.list', {})).toEqual([]);
+  });
+
+  it('port-forward to a Service follows its ready endpoints and closes when the Service goes', async () => {
+    const servers: Server[] = [];
+    const backend = async (reply: string) => {
+      const srv = createServer((c) => c.end(reply));
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+      servers.push(srv);
+      return (srv.address() as any).port as number;
+    };
+    const a = await backend('A');
+    const b = await backend('B');
+    const read = (port: number) =>
+      new Promise<string>((resolve, reject) => {
+        const c = connect(port, '127.0.0.1');
+        let d = '';
+        c.on('data', (x) => (d += x));
+        c.on('close', () => resolve(d));
+        c.on('error', reject);
+      });
+    const c = h.cluster.client;
+    await c.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'pf-svc', namespace: 'default' }, spec: { ports: [{ name: 'http', port: 80 }] } } as KubeObject);
+    expect((await failure(h.call('portForward.open', { namespace: 'default', service: 'pf-svc', port: 81 }))).message).toBe('service default/pf-svc has no TCP port 81 (its ports: 80/TCP)');
+    expect((await failure(h.call('portForward.open', { namespace: 'default', port: 80 }))).message).toMatch(/exactly one of pod and service/);
+    const ep = await c.create({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'pf-svc', namespace: 'default' }, subsets: [{ addresses: [{ ip: '127.0.0.1' }], ports: [{ name: 'http', port: a }] }] } as KubeObject);
+    const f = await h.call('portForward.open', { namespace: 'default', service: 'pf-svc', port: 80 });
+    expect(f).toMatchObject({ service: 'pf-svc', port: 80 });
+    expect(f.pod).toBeUndefined();
+    expect(await read(f.localPort)).toBe('A');
+    // The pod behind it is replaced: the same forward now reaches the new one.
+    await c.update({ ...ep, subsets: [{ addresses: [{ ip: '127.0.0.1' }], ports: [{ name: 'http', port: b }] }] });
+    expect(await read(f.localPort)).toBe('B');
+    await c.delete({ apiVersion: 'v1', kind: 'Service', namespace: 'default', name: 'pf-svc' });
+    await until(() => h.eventsOf('portForward.closed').some((e) => e.id === f.id), 'the forward to close');
+    expect(h.eventsOf('portForward.closed').find((e) => e.id === f.id)!.reason).toBe('service default/pf-svc was deleted');
+    for (const srv of servers) srv.close();
   });
 });
 
