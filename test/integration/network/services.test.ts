@@ -134,6 +134,39 @@ describe('services on the cluster network', () => {
     await tc.waitFor('3 endpoints again', async () => (await endpointsCount('web')) === 3, 10_000);
   }, 150_000);
 
+  it('keeps clients on one pod with ClientIP affinity, on every port of a multi-port service', async () => {
+    await tc.client.create(service('sticky', {
+      selector: { app: 'web' }, sessionAffinity: 'ClientIP',
+      ports: [{ name: 'a', port: 80, targetPort: 'http' }, { name: 'b', port: 8081, targetPort: 8080 }],
+    }));
+    await tc.waitFor('sticky endpoints', async () => (await endpointsCount('sticky')) === 3);
+    await tc.cluster.network!.proxy.idle();
+    const out = await sh('client', 'i=0; while [ $i -lt 20 ]; do timeout 3 wget -q -O - http://sticky/ || echo FAIL; i=$((i+1)); done; timeout 3 wget -q -O - http://sticky:8081/ || echo FAIL');
+    const lines = out.trim().split('\n');
+    expect(lines).toHaveLength(21);
+    expect(new Set(lines.slice(0, 20)).size, lines.join(',')).toBe(1);
+    expect(lines[0]).toMatch(/^web-/);
+    expect(lines[20]).toMatch(/^web-/);
+  });
+
+  it('keeps a Service name working while all its pods are replaced', async () => {
+    const before = (await tc.pods('app=web')).map((p) => p.metadata.name);
+    for (const name of before) await tc.client.delete({ apiVersion: 'v1', kind: 'Pod', namespace: NS, name });
+    const fresh = await tc.waitFor('3 new ready pods', async () => {
+      const pods = (await tc.pods('app=web')).filter((p) => isRunningReady(p) && !before.includes(p.metadata.name));
+      return pods.length === 3 ? pods : undefined;
+    }, 60_000);
+    await tc.waitFor('the endpoints to list the new pods', async () => {
+      const ep = await tc.client.get({ apiVersion: 'v1', kind: 'Endpoints', namespace: NS, name: 'web' });
+      const ips = ((ep.subsets ?? []) as any[]).flatMap((s) => (s.addresses ?? []).map((a: any) => a.ip)).sort();
+      return JSON.stringify(ips) === JSON.stringify(fresh.map((p) => p.status.podIP).sort());
+    });
+    await tc.cluster.network!.proxy.idle();
+    const out = (await sh('client', 'i=0; while [ $i -lt 30 ]; do timeout 3 wget -q -O - http://web/ || echo FAIL; i=$((i+1)); done')).trim().split('\n');
+    expect(out.filter((l) => l === 'FAIL')).toEqual([]);
+    for (const l of out) expect(fresh.map((p) => p.metadata.name)).toContain(l);
+  }, 90_000);
+
   it('injects service environment variables into pods started after the service', async () => {
     const web = await tc.client.get({ ...SVC, namespace: NS, name: 'web' });
     const env = await sh('client', 'env');
