@@ -133,6 +133,50 @@ describe.skipIf(!enabled)('kubectl against wheelhouse serve with pods in Docker'
     }
   });
 
+  it('expose, get svc, port-forward svc/… and the NodePort on 127.0.0.1', async () => {
+    expect(await ok(['expose', 'deployment/web', '--port=80', '--target-port=8080', '--type=NodePort'])).toContain('service/web exposed');
+    const svcLine = await ok(['get', 'svc', 'web', '--no-headers']);
+    const m = /^web\s+NodePort\s+(10\.96\.\d+\.\d+)\s+<none>\s+80:(\d+)\/TCP/.exec(svcLine);
+    expect(m, svcLine).toBeTruthy();
+    expect(await ok(['get', 'svc', 'kube-dns', '-n', 'kube-system', '-o', 'jsonpath={.spec.clusterIP}'])).toBe('10.96.0.10');
+    const fetch = (port: number) =>
+      new Promise<string>((resolve, reject) => {
+        get({ host: '127.0.0.1', port, path: '/index.html' }, (res) => {
+          let b = '';
+          res.on('data', (d) => (b += d));
+          res.on('end', () => resolve(b));
+        }).on('error', reject);
+      });
+    let body = '';
+    for (let i = 0; i < 50 && body.trim() !== 'hello'; i++) {
+      body = await fetch(Number(m![2])).catch(() => '');
+      if (body.trim() !== 'hello') await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(body.trim()).toBe('hello');
+    const pf = spawn(KUBECTL, ['port-forward', 'svc/web', ':80'], {
+      env: { PATH: process.env.PATH ?? '', HOME: join(dir, 'home'), KUBECONFIG: served.apiServer.kubeconfigPath },
+    });
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        const timer = setTimeout(() => reject(new Error(`port-forward did not start: ${out}`)), 30_000);
+        pf.stdout.on('data', (d) => {
+          out += String(d);
+          const f = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out);
+          if (f) {
+            clearTimeout(timer);
+            resolve(Number(f[1]));
+          }
+        });
+        pf.stderr.on('data', (d) => (out += String(d)));
+      });
+      expect((await fetch(port)).trim()).toBe('hello');
+    } finally {
+      pf.kill('SIGTERM');
+    }
+    await ok(['delete', 'svc', 'web']);
+  });
+
   it('top pods shows the agents\' usage samples', async () => {
     let out = '';
     for (let i = 0; i < 40; i++) {
