@@ -99,6 +99,7 @@ export const stores = {
   cronJobs: new ResourceStore('CronJob'),
   events: new ResourceStore('Event'),
   services: new ResourceStore('Service'),
+  endpoints: new ResourceStore('Endpoints'),
   configMaps: new ResourceStore('ConfigMap'),
   secrets: new ResourceStore('Secret'),
   hpas: new ResourceStore('HorizontalPodAutoscaler'),

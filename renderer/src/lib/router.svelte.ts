@@ -1,6 +1,6 @@
 /**
  * Hash routes: #/overview, #/nodes[/name], #/workloads[/Kind/ns/name], #/pods[/ns/name[/tab]],
- * #/config[/Kind/ns/name], #/deploy, #/import, #/images. The hash keeps the token's query intact.
+ * #/services[/ns/name[/tab]], #/config[/Kind/ns/name], #/deploy, #/import, #/images. The hash keeps the token's query intact.
  */
 export interface Route {
   view: string;

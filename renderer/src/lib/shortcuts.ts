@@ -12,6 +12,7 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: 'g n', what: 'Nodes' },
   { keys: 'g w', what: 'Workloads' },
   { keys: 'g p', what: 'Pods' },
+  { keys: 'g s', what: 'Services' },
   { keys: 'g c', what: 'ConfigMaps & Secrets' },
   { keys: 'g d', what: 'Deploy (form)' },
   { keys: 'g i', what: 'Images' },
