@@ -6,7 +6,8 @@
  *  - a strict Content-Security-Policy on every app response (no eval, no remote anything);
  *  - no remote content: every request that is not the app's own origin is cancelled;
  *  - navigation away from the app and new windows are blocked — except "Open in browser" of an
- *    open port-forward (http://127.0.0.1:<port>/), which goes to the system browser;
+ *    open port-forward or of a Service's node port / LoadBalancer port (http://127.0.0.1:<port>/),
+ *    which goes to the system browser;
  *  - permission requests (camera, notifications …) are refused; webviews are refused;
  *  - devtools only in development (running from source, or WHEELHOUSE_DEV=1).
  *
@@ -18,6 +19,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, protocol, session, shell, type WebContents } from 'electron';
+import type { KubeObject } from '../core/api/types.ts';
 import { defaultDataDir, startCluster, type Cluster } from '../core/cluster.ts';
 import { CSP } from '../core/desktop/browser-server.ts';
 import { DesktopHost } from '../core/desktop/host.ts';
@@ -66,16 +68,23 @@ async function main(): Promise<void> {
   const host = new DesktopHost(cluster, { mode: 'electron' });
   const unregister = registerIpc(host, { isAppUrl });
 
-  const openForward = (url: string) => host.portForwards.list().some((f) => url === f.url || url.startsWith(f.url));
-  let win = createWindow(openForward);
+  // What "Open" may send to the system browser: an open port-forward, or a port a Service
+  // answers on here (a node port, or a LoadBalancer's port on 127.0.0.1).
+  const mayOpen = async (url: string): Promise<boolean> => {
+    if (host.portForwards.list().some((f) => url === f.url || url.startsWith(f.url))) return true;
+    const port = Number(new URL(url).port);
+    const services = await cluster.client.list<KubeObject>({ apiVersion: 'v1', kind: 'Service' }).catch(() => undefined);
+    return !!services?.items.some((s) => ((s.spec?.ports ?? []) as Array<{ port?: number; nodePort?: number }>).some((p) => p.nodePort === port || (s.spec?.type === 'LoadBalancer' && p.port === port)));
+  };
+  let win = createWindow(mayOpen);
 
   app.on('second-instance', () => {
-    if (win.isDestroyed()) win = createWindow(openForward);
+    if (win.isDestroyed()) win = createWindow(mayOpen);
     if (win.isMinimized()) win.restore();
     win.focus();
   });
   app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) win = createWindow(openForward);
+    if (BrowserWindow.getAllWindows().length === 0) win = createWindow(mayOpen);
   });
   app.on('window-all-closed', () => app.quit());
 
@@ -94,7 +103,7 @@ async function main(): Promise<void> {
   });
 }
 
-function createWindow(openForward: (url: string) => boolean): BrowserWindow {
+function createWindow(mayOpen: (url: string) => Promise<boolean>): BrowserWindow {
   const win = new BrowserWindow({
     width: 1400,
     height: 900,
@@ -120,8 +129,12 @@ function createWindow(openForward: (url: string) => boolean): BrowserWindow {
   });
   win.once('ready-to-show', () => win.show());
   win.webContents.setWindowOpenHandler(({ url }) => {
-    // "Open in browser" of a port-forward: the system browser, never a window of ours.
-    if (/^http:\/\/127\.0\.0\.1:\d+\//.test(url) && openForward(url)) void shell.openExternal(url);
+    // "Open in browser" of a port-forward or a Service's host port: the system browser, never a window of ours.
+    if (/^http:\/\/127\.0\.0\.1:\d+\//.test(url)) {
+      void mayOpen(url).then((ok) => {
+        if (ok) void shell.openExternal(url);
+      });
+    }
     return { action: 'deny' };
   });
   void win.loadURL(`${ORIGIN}/index.html#/overview`);
