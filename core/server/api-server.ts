@@ -6,6 +6,7 @@
  * Authentication and RBAC sit in front of this (core/server/http and the in-process client carry
  * the user); this class trusts the `UserInfo` it is given.
  */
+import { exceedsDepth, MAX_NESTING } from '../api/depth.ts';
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { ApiError, alreadyExists, badRequest, conflict, invalid, isApiError, notFound } from '../api/errors.ts';
@@ -32,6 +33,12 @@ const MAX_CONFLICT_RETRIES = 10;
  */
 function conflictBackoff(attempt: number): Promise<void> {
   return new Promise((r) => setTimeout(r, Math.min(100, 2 ** (attempt + 1))));
+}
+
+/** Write options on the server side: admission warnings are appended to `warnings` (deduplicated). */
+export interface ServerWriteOptions extends WriteOptions {
+  /** kube-apiserver's response warnings (PodSecurity's `would violate …`); the HTTP layer sends them as Warning headers. */
+  warnings?: string[];
 }
 
 export interface ApiServerOptions {
@@ -132,7 +139,7 @@ export class ApiServer {
 
   // ---- writes ------------------------------------------------------------------------------
 
-  async create<T extends KubeObject>(input: T, user: UserInfo = SYSTEM_ADMIN, opts: WriteOptions = {}): Promise<T> {
+  async create<T extends KubeObject>(input: T, user: UserInfo = SYSTEM_ADMIN, opts: ServerWriteOptions = {}): Promise<T> {
     const info = this.decode(input);
     let obj = structuredClone(input) as KubeObject;
     obj.apiVersion = apiVersionOf(info);
@@ -162,11 +169,11 @@ export class ApiServer {
     }
   }
 
-  async update<T extends KubeObject>(input: T, user: UserInfo = SYSTEM_ADMIN, opts: WriteOptions = {}): Promise<T> {
+  async update<T extends KubeObject>(input: T, user: UserInfo = SYSTEM_ADMIN, opts: ServerWriteOptions = {}): Promise<T> {
     return this.replace(input, '', user, opts);
   }
 
-  async updateStatus<T extends KubeObject>(input: T, user: UserInfo = SYSTEM_ADMIN, opts: WriteOptions = {}): Promise<T> {
+  async updateStatus<T extends KubeObject>(input: T, user: UserInfo = SYSTEM_ADMIN, opts: ServerWriteOptions = {}): Promise<T> {
     return this.replace(input, 'status', user, opts);
   }
 
@@ -175,7 +182,7 @@ export class ApiServer {
     type: PatchType,
     patch: unknown,
     user: UserInfo = SYSTEM_ADMIN,
-    opts: WriteOptions & { subresource?: 'status' } = {},
+    opts: ServerWriteOptions & { subresource?: 'status' } = {},
   ): Promise<T> {
     const info = this.kind(ref.apiVersion, ref.kind);
     const ns = this.namespaceOf(info, ref.namespace);
@@ -279,7 +286,7 @@ export class ApiServer {
   // ---- internals ---------------------------------------------------------------------------
 
   /** An update without a resourceVersion is unconditional: a lost race is retried, as kube-apiserver does. */
-  private async replace<T extends KubeObject>(input: T, subresource: '' | 'status', user: UserInfo, opts: WriteOptions): Promise<T> {
+  private async replace<T extends KubeObject>(input: T, subresource: '' | 'status', user: UserInfo, opts: ServerWriteOptions): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.replaceOnce(input, subresource, user, opts);
@@ -290,7 +297,7 @@ export class ApiServer {
     }
   }
 
-  private async replaceOnce<T extends KubeObject>(input: T, subresource: '' | 'status', user: UserInfo, opts: WriteOptions): Promise<T> {
+  private async replaceOnce<T extends KubeObject>(input: T, subresource: '' | 'status', user: UserInfo, opts: ServerWriteOptions): Promise<T> {
     const info = this.decode(input);
     const name = input.metadata?.name;
     if (!name) throw invalid({ kind: info.kind, group: info.group, name: '' }, [{ field: 'metadata.name', type: 'FieldValueRequired', message: 'Required value: name is required' }]);
@@ -391,6 +398,7 @@ export class ApiServer {
     if (obj.metadata !== undefined && (typeof obj.metadata !== 'object' || obj.metadata === null || Array.isArray(obj.metadata))) {
       throw badRequest(`${obj.kind}: metadata must be an object`);
     }
+    if (exceedsDepth(obj)) throw badRequest(`${obj.kind} "${(obj.metadata as any)?.name ?? ''}": the object nests more than ${MAX_NESTING} levels deep`);
     return info;
   }
 
@@ -443,8 +451,9 @@ export class ApiServer {
     if (errors.length) throw invalid({ kind: info.kind, group: info.group, name: obj.metadata.name }, errors);
   }
 
-  private admit(op: Operation, info: KindInfo, obj: KubeObject, old: KubeObject | undefined, sub: string, user: UserInfo, opts: WriteOptions) {
-    return this.admission.run({
+  private async admit(op: Operation, info: KindInfo, obj: KubeObject, old: KubeObject | undefined, sub: string, user: UserInfo, opts: ServerWriteOptions) {
+    const warnings: string[] = [];
+    await this.admission.run({
       operation: op,
       info,
       namespace: obj.metadata.namespace,
@@ -454,7 +463,10 @@ export class ApiServer {
       subresource: sub,
       dryRun: !!opts.dryRun,
       user,
+      warnings,
     });
+    // A write retried after a conflict runs admission again: each warning is kept once.
+    for (const w of warnings) if (opts.warnings && !opts.warnings.includes(w)) opts.warnings.push(w);
   }
 }
 

@@ -54,6 +54,9 @@ function decodeObject(r: ResourceRequest, buf: Buffer): KubeObject {
   if (obj.kind !== r.info.kind) {
     throw badRequest(`${obj.kind} in version "${r.info.version}" cannot be handled as a ${r.info.kind}: the kind of the object does not match the resource ${r.info.plural}`);
   }
+  if (obj.metadata !== undefined && obj.metadata !== null && (typeof obj.metadata !== 'object' || Array.isArray(obj.metadata))) {
+    throw badRequest(`${obj.kind}: metadata must be an object`);
+  }
   obj.metadata ??= {};
   if (r.info.namespaced) {
     if (obj.metadata.namespace && r.ri.namespace && obj.metadata.namespace !== r.ri.namespace) {
@@ -103,12 +106,12 @@ export async function serveResource(r: ResourceRequest): Promise<void> {
       if (ri.name) throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource`);
       const obj = decodeObject(r, await body(r));
       const warnings = checkFields(obj, apiVersionOf(r.info), r.info.kind, fieldValidationParam(query));
-      return reply(r, 201, await api.create(obj, user, { dryRun, fieldManager }), warnings);
+      return reply(r, 201, await api.create(obj, user, { dryRun, fieldManager, warnings }), warnings);
     }
     case 'update': {
       const obj = decodeObject(r, await body(r));
       const warnings = checkFields(obj, apiVersionOf(r.info), r.info.kind, fieldValidationParam(query));
-      return reply(r, 200, await api.update(obj, user, { dryRun, fieldManager }), warnings);
+      return reply(r, 200, await api.update(obj, user, { dryRun, fieldManager, warnings }), warnings);
     }
     case 'patch': {
       const out = await servePatch({

@@ -3,6 +3,7 @@
  * (JSON, YAML, server-side Table; protobuf is not served, so a client that accepts only protobuf
  * gets 406 and one that also accepts JSON gets JSON), and errors as `Status` objects.
  */
+import { exceedsDepth, MAX_NESTING } from '../../api/depth.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { ApiError, isApiError } from '../../api/errors.ts';
@@ -78,12 +79,14 @@ export function decodeBody(buf: Buffer, contentType: string | undefined): unknow
   }
   const text = buf.toString('utf8');
   if (!text.trim()) throw new ApiError('BadRequest', 'the request body is empty');
+  let value: unknown;
   try {
-    if (ct === 'application/yaml' || ct.endsWith('+yaml')) return parseYaml(text);
-    return JSON.parse(text);
+    value = ct === 'application/yaml' || ct.endsWith('+yaml') ? parseYaml(text) : JSON.parse(text);
   } catch (e) {
     throw new ApiError('BadRequest', `the request body could not be decoded: ${(e as Error).message}`);
   }
+  if (exceedsDepth(value)) throw new ApiError('BadRequest', `the request body nests more than ${MAX_NESTING} levels deep`);
+  return value;
 }
 
 export function send(res: ServerResponse, code: number, body: unknown, enc: Encoding = 'json', headers: Record<string, string> = {}): void {
