@@ -14,6 +14,8 @@ import { isApiError } from './api/errors.ts';
 import type { KubeObject } from './api/types.ts';
 import { openStore, type Store } from './store/index.ts';
 import { acquireStoreLock } from './store/drivers/store-lock.ts';
+import { EncryptingStore } from './store/encryption.ts';
+import { fileKeyProvider, type KeyProvider } from './store/key-provider.ts';
 import { ApiServer } from './server/api-server.ts';
 import { defaultTolerationSeconds } from './server/admission/default-toleration-seconds.ts';
 import { limitRanger } from './server/admission/limit-ranger.ts';
@@ -71,6 +73,8 @@ export interface ClusterConfig {
   /** Run the scheduler and controllers (default true). */
   controlPlane?: boolean;
   network?: NetworkConfig;
+  /** The key that encrypts Secrets at rest. Default: `<dataDir>/encryption-key` (created 0600); the desktop app passes an OS-keychain one. */
+  encryptionKey?: KeyProvider;
 }
 
 export interface NetworkConfig {
@@ -132,7 +136,8 @@ export async function startCluster(cfg: ClusterConfig): Promise<Cluster> {
   const lock = await acquireStoreLock(join(dataDir, 'wheelhouse'));
   let store: Store;
   try {
-    store = await openStore(storeUrl);
+    // Secrets are encrypted at rest (AES-256-GCM); plaintext ones from before are rewritten now.
+    store = await EncryptingStore.open(await openStore(storeUrl), cfg.encryptionKey ?? fileKeyProvider(dataDir));
   } catch (e) {
     await lock.release();
     throw e;

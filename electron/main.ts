@@ -24,6 +24,7 @@ import { defaultDataDir, startCluster, type Cluster } from '../core/cluster.ts';
 import { CSP } from '../core/desktop/browser-server.ts';
 import { DesktopHost } from '../core/desktop/host.ts';
 import { registerIpc } from './ipc.ts';
+import { safeStorageKeyProvider } from './safe-storage-key.ts';
 
 const SCHEME = 'app';
 const ORIGIN = `${SCHEME}://wheelhouse`;
@@ -59,7 +60,12 @@ async function main(): Promise<void> {
 
   let cluster: Cluster;
   try {
-    cluster = await startCluster({ dataDir: defaultDataDir(), ...(process.env.WHEELHOUSE_CLUSTER_NAME ? { name: process.env.WHEELHOUSE_CLUSTER_NAME } : {}) });
+    const dataDir = defaultDataDir();
+    cluster = await startCluster({
+      dataDir,
+      encryptionKey: safeStorageKeyProvider(dataDir), // Secrets at rest: the key sealed by the OS keychain
+      ...(process.env.WHEELHOUSE_CLUSTER_NAME ? { name: process.env.WHEELHOUSE_CLUSTER_NAME } : {}),
+    });
   } catch (e) {
     dialog.showErrorBox('Wheelhouse could not start', (e as Error).message);
     app.exit(1);

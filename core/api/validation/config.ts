@@ -60,6 +60,10 @@ export function validateSecret(secret: KubeObject): Errs {
   const data = obj(secret.data) ?? {};
   const stringData = obj(secret.stringData) ?? {};
   const errs: Errs = [...keyErrors(data, 'data'), ...keyErrors(stringData, 'stringData'), ...boolField('immutable', secret.immutable)];
+  // Kubernetes reports keys, never values: a malformed field is named, its contents are not.
+  for (const f of ['data', 'stringData']) {
+    if (has(secret[f]) && !obj(secret[f])) errs.push(Inv(f, '<secret data>', 'must be a map of keys to values'));
+  }
   let size = 0;
   for (const [k, v] of Object.entries(data)) {
     const n = base64Size(v);
@@ -86,8 +90,9 @@ export function validateSecret(secret: KubeObject): Errs {
     if (type === 'kubernetes.io/dockerconfigjson' && typeof data['.dockerconfigjson'] === 'string' && base64Size(data['.dockerconfigjson']) !== undefined) {
       try {
         JSON.parse(Buffer.from(data['.dockerconfigjson'], 'base64').toString('utf8'));
-      } catch (e) {
-        errs.push(Inv('data[.dockerconfigjson]', '<secret contents redacted>', (e as Error).message));
+      } catch {
+        // Not the parser's message: V8's quotes the text it failed on, i.e. the credentials.
+        errs.push(Inv('data[.dockerconfigjson]', '<secret contents redacted>', 'must be a valid JSON document (a Docker config.json)'));
       }
     }
   }

@@ -38,6 +38,28 @@ describe('Secret', () => {
     expect(causes(validateObject(obj('v1', 'Secret', { data: { big: b64('x'.repeat(1024 * 1024 + 1)) } })))).toEqual([['data', 'TooLong']]);
   });
 
+  it('errors name keys and fields, never a value (not even inside a parser message)', () => {
+    const value = 'hunter2-Sup3r-Secret';
+    const cases = [
+      { data: value },
+      { stringData: value },
+      { data: [value] },
+      { data: { password: value } },
+      { stringData: { password: { nested: value } } },
+      { type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': b64(value) } },
+      { type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': b64(`{"auths":{"r":{"auth":"${value}"`) } },
+    ];
+    for (const c of cases) {
+      const errs = validateObject(obj('v1', 'Secret', c));
+      expect(errs.length, JSON.stringify(c)).toBeGreaterThan(0);
+      const text = JSON.stringify(errs);
+      expect(text).not.toContain(value);
+      expect(text).not.toContain(b64(value));
+    }
+    expect(causes(validateObject(obj('v1', 'Secret', { data: value })))).toEqual([['data', 'Invalid']]);
+    expect(causes(validateObject(obj('v1', 'Secret', { stringData: [value] })))).toEqual([['stringData', 'Invalid']]);
+  });
+
   it('stringData is folded into data by defaulting and validates either way', () => {
     const s = obj('v1', 'Secret', { stringData: { token: 'plain text' } });
     expect(validateObject(s)).toEqual([]);
