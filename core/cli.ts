@@ -22,7 +22,7 @@ import { validateObject } from './api/validation/index.ts';
 import type { KubeObject } from './api/types.ts';
 
 const USAGE = `usage:
-  wheelhouse serve [--data-dir DIR] [--port PORT] [--api-port PORT]
+  wheelhouse serve [--data-dir DIR] [--port PORT] [--api-port PORT] [--name CLUSTER]
   wheelhouse apply -f FILE [-f FILE…] [--data-dir DIR] [-n NAMESPACE] [--dry-run]
   wheelhouse get KIND [NAME] [-n NAMESPACE | -A] [-o json|yaml] [--data-dir DIR]
   wheelhouse start`;
@@ -53,13 +53,17 @@ async function main(argv: string[]): Promise<number> {
 async function serve(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { 'data-dir': { type: 'string' }, port: { type: 'string' }, 'api-port': { type: 'string' } },
+    options: { 'data-dir': { type: 'string' }, port: { type: 'string' }, 'api-port': { type: 'string' }, name: { type: 'string' } },
     strict: true,
   });
+  if (values.name !== undefined && !/^[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?$/.test(values.name)) {
+    console.error(`wheelhouse serve: --name "${values.name}" must be a DNS label (lowercase letters, digits and '-', at most 42 characters)`);
+    return 2;
+  }
   const port = parsePort('--port', values.port, 0);
   const apiPort = parsePort('--api-port', values['api-port'], 0);
   if (port === undefined || apiPort === undefined) return 2;
-  const served = await serveCluster({ dataDir: values['data-dir'] ?? defaultDataDir(), apiPort, port });
+  const served = await serveCluster({ dataDir: values['data-dir'] ?? defaultDataDir(), apiPort, port, ...(values.name ? { name: values.name } : {}) });
   const { cluster, apiServer, ui } = served;
   console.log(`Wheelhouse is running (data folder ${cluster.dataDir}, nodes: ${[...cluster.agents.keys()].join(', ') || 'none'}).`);
   console.log(`Kubernetes API: ${apiServer.url}`);

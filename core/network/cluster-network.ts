@@ -140,6 +140,13 @@ export class ClusterNetwork {
         ],
       },
     };
+    const ref = { apiVersion: 'v1', kind: 'Service', namespace: 'kube-system', name: 'kube-dns' };
+    try {
+      await this.opts.client.get(ref);
+      return; // made at an earlier start (its cluster IP is allocated to it)
+    } catch (e) {
+      if (!isApiError(e, 'NotFound')) throw e;
+    }
     try {
       await this.opts.client.create(svc);
     } catch (e) {
