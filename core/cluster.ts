@@ -19,6 +19,7 @@ import { fileKeyProvider, type KeyProvider } from './store/key-provider.ts';
 import { ApiServer } from './server/api-server.ts';
 import { defaultTolerationSeconds } from './server/admission/default-toleration-seconds.ts';
 import { limitRanger } from './server/admission/limit-ranger.ts';
+import { podSecurityAdmission } from './server/admission/pod-security.ts';
 import { resourceQuotaAdmission } from './server/admission/resource-quota.ts';
 import { InProcessClient } from './client/in-process-client.ts';
 import { ControllerManager } from './controllers/manager.ts';
@@ -150,6 +151,10 @@ export async function startCluster(cfg: ClusterConfig): Promise<Cluster> {
   api.admission
     .add(defaultTolerationSeconds())
     .add(limitRanger((ns) => listIn('v1', 'LimitRange', ns)))
+    .add(podSecurityAdmission({
+      getNamespace: (name) => api.get({ apiVersion: 'v1', kind: 'Namespace', name }),
+      listPods: (ns) => listIn('v1', 'Pod', ns),
+    }))
     .add(resourceQuotaAdmission(listIn));
   await api.bootstrap();
   const client = new InProcessClient(api);

@@ -26,6 +26,11 @@ export interface AdmissionAttributes {
   subresource: string;
   dryRun: boolean;
   user: UserInfo;
+  /**
+   * Warnings for the client, as kube-apiserver's admission warnings (`Warning: 299 - "…"` headers
+   * over HTTP, which kubectl prints): plugins push, the write still goes through.
+   */
+  warnings: string[];
 }
 
 export interface AdmissionPlugin {

@@ -65,19 +65,26 @@ export async function servePatch(p: PatchRequest): Promise<PatchResult> {
   const type = patchTypeOf(p.contentType);
   const apiVersion = apiVersionOf(p.info);
   const ref = { apiVersion, kind: p.info.kind, namespace: p.namespace, name: p.name };
-  const opts = { dryRun: p.dryRun, fieldManager: p.fieldManager, ...(p.subresource ? { subresource: 'status' as const } : {}) };
+  // Admission warnings (PodSecurity's `would violate …`) are collected here, after the field warnings.
+  const admission: string[] = [];
+  const opts = { dryRun: p.dryRun, fieldManager: p.fieldManager, warnings: admission, ...(p.subresource ? { subresource: 'status' as const } : {}) };
   const patch = decodeBody(p.body, type === 'apply' ? 'application/yaml' : 'application/json');
   if (type === 'json') {
     if (!Array.isArray(patch)) throw badRequest('json: cannot unmarshal object into Go value of type []handlers.jsonPatchOp');
-    return { object: await p.api.patch(ref, 'json', patch, p.user, opts), created: false, warnings: [] };
+    return { object: await p.api.patch(ref, 'json', patch, p.user, opts), created: false, warnings: admission };
   }
   if (!patch || typeof patch !== 'object' || Array.isArray(patch)) throw badRequest('the patch must be a JSON object');
   const warnings = checkFields(patch, apiVersion, p.info.kind, p.fieldValidation, { patch: true });
-  if (type !== 'apply') return { object: await p.api.patch(ref, type, patch, p.user, opts), created: false, warnings };
-  return { ...(await apply(p, patch as KubeObject, ref)), warnings };
+  if (type !== 'apply') return { object: await p.api.patch(ref, type, patch, p.user, opts), created: false, warnings: [...warnings, ...admission] };
+  return { ...(await apply(p, patch as KubeObject, ref, admission)), warnings: [...warnings, ...admission] };
 }
 
-async function apply(p: PatchRequest, applied: KubeObject, ref: { apiVersion: string; kind: string; namespace?: string; name: string }): Promise<Omit<PatchResult, 'warnings'>> {
+async function apply(
+  p: PatchRequest,
+  applied: KubeObject,
+  ref: { apiVersion: string; kind: string; namespace?: string; name: string },
+  warnings: string[],
+): Promise<Omit<PatchResult, 'warnings'>> {
   if (!p.fieldManager) throw badRequest('PATCH /apply requests require a fieldManager: the fieldManager query parameter is required for apply requests');
   if (!applied.apiVersion || !applied.kind) throw badRequest('invalid object: apiVersion and kind must be set for apply requests');
   const info = lookupKind(applied.apiVersion, applied.kind);
@@ -89,7 +96,7 @@ async function apply(p: PatchRequest, applied: KubeObject, ref: { apiVersion: st
   if (p.info.namespaced && meta.namespace && meta.namespace !== p.namespace) {
     throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
   }
-  const opts = { dryRun: p.dryRun, fieldManager: p.fieldManager };
+  const opts = { dryRun: p.dryRun, fieldManager: p.fieldManager, warnings };
   if (p.subresource === 'status') {
     return { object: await p.api.patch(ref, 'strategic', { status: applied.status ?? {} }, p.user, { ...opts, subresource: 'status' }), created: false };
   }
