@@ -4,8 +4,10 @@
  *  - the admin token: made at first start, stored in DIR/admin-token (0600); its user is in
  *    `system:masters`, which RBAC lets do everything;
  *  - ServiceAccount tokens (`kubectl create token`, the serviceaccounts/token subresource): signed
- *    JWTs (HS256 with a key kept in DIR/token-signing-key, 0600) naming the account and its uid; a
- *    token stops working when it expires or its ServiceAccount is deleted (or re-created);
+ *    JWTs (HS256 with a key kept in DIR/token-signing-key, 0600) naming the account and its uid,
+ *    and the Secret or Pod they are bound to (`kubectl create token --bound-object-kind`); a token
+ *    stops working when it expires or its ServiceAccount — or bound object — is deleted (or
+ *    re-created): every request reads them afresh, so the next request after a delete gets 401;
  *  - tokens for other identities (node agents, the desktop UI) made with `issueToken`.
  *
  * A request with no token or a bad one gets 401 `Unauthorized` (anonymous access is off); every
@@ -35,8 +37,8 @@ interface Claims {
   iat: number;
   nbf: number;
   exp?: number;
-  /** Set for ServiceAccount tokens. */
-  'kubernetes.io'?: { namespace: string; serviceaccount: { name: string; uid: string } };
+  /** Set for ServiceAccount tokens; `secret` / `pod` when the token is bound to that object. */
+  'kubernetes.io'?: { namespace: string; serviceaccount: ObjectClaim; secret?: ObjectClaim; pod?: ObjectClaim };
   /** Set for other identities. */
   'wheelhouse.dev/groups'?: string[];
   'wheelhouse.dev/uid'?: string;
@@ -56,14 +58,27 @@ function secretFile(dir: string, name: string, make: () => string): string {
   return v;
 }
 
+interface ObjectClaim {
+  name: string;
+  uid: string;
+}
+
+/** A token bound to an object: its kind and claim. */
+export interface BoundObject {
+  kind: 'Secret' | 'Pod';
+  name: string;
+  uid: string;
+}
+
+/** As kube-apiserver: a bound object marked for deletion invalidates its tokens after 60 s. */
+const DELETION_GRACE_MS = 60_000;
+
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
 export class TokenAuthenticator {
   readonly adminToken: string;
   private readonly adminDigest: Buffer;
   private readonly key: Buffer;
-  /** ServiceAccount uid checks, cached briefly so a burst of requests reads the account once. */
-  private readonly saCache = new Map<string, { uid: string | undefined; at: number }>();
 
   constructor(
     private readonly api: ApiServer,
@@ -88,7 +103,9 @@ export class TokenAuthenticator {
     if (!claims) throw unauthorized();
     const sa = claims['kubernetes.io'];
     if (sa) {
-      if (!(await this.serviceAccountLive(sa.namespace, sa.serviceaccount.name, sa.serviceaccount.uid))) throw unauthorized();
+      if (!(await this.live('ServiceAccount', sa.namespace, sa.serviceaccount))) throw unauthorized();
+      if (sa.secret && !(await this.live('Secret', sa.namespace, sa.secret))) throw unauthorized();
+      if (sa.pod && !(await this.live('Pod', sa.namespace, sa.pod))) throw unauthorized();
       return serviceAccountUser(sa.namespace, sa.serviceaccount.name, sa.serviceaccount.uid);
     }
     const groups = claims['wheelhouse.dev/groups'] ?? [];
@@ -99,8 +116,15 @@ export class TokenAuthenticator {
     };
   }
 
-  /** A token for the ServiceAccount ns/name (whose uid is `uid`), valid for `seconds`. */
-  issueServiceAccountToken(ns: string, name: string, uid: string, seconds = DEFAULT_TOKEN_SECONDS, audiences?: string[]): { token: string; expirationTimestamp: string } {
+  /** A token for the ServiceAccount ns/name (whose uid is `uid`), valid for `seconds`, optionally bound to a Secret or Pod. */
+  issueServiceAccountToken(
+    ns: string,
+    name: string,
+    uid: string,
+    seconds = DEFAULT_TOKEN_SECONDS,
+    audiences?: string[],
+    bound?: BoundObject,
+  ): { token: string; expirationTimestamp: string } {
     const iat = Math.floor(this.now() / 1000);
     const exp = iat + Math.max(600, seconds);
     const token = this.sign({
@@ -110,7 +134,11 @@ export class TokenAuthenticator {
       iat,
       nbf: iat,
       exp,
-      'kubernetes.io': { namespace: ns, serviceaccount: { name, uid } },
+      'kubernetes.io': {
+        namespace: ns,
+        serviceaccount: { name, uid },
+        ...(bound ? { [bound.kind === 'Secret' ? 'secret' : 'pod']: { name: bound.name, uid: bound.uid } } : {}),
+      },
     });
     return { token, expirationTimestamp: new Date(exp * 1000).toISOString().replace(/\.\d+Z$/, 'Z') };
   }
@@ -154,20 +182,21 @@ export class TokenAuthenticator {
     return claims;
   }
 
-  private async serviceAccountLive(ns: string, name: string, uid: string): Promise<boolean> {
-    const key = `${ns}/${name}`;
-    const hit = this.saCache.get(key);
-    if (hit && this.now() - hit.at < 5000) return hit.uid === uid;
-    let live: string | undefined;
+  /**
+   * Whether the object a token names still exists with the same uid (not re-created) and is not
+   * past a deletion. Read on every request, never cached: a delete revokes the token at once.
+   */
+  private async live(kind: 'ServiceAccount' | 'Secret' | 'Pod', namespace: string, claim: ObjectClaim): Promise<boolean> {
+    let obj;
     try {
-      const sa = await this.api.get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace: ns, name });
-      live = sa.metadata.uid;
+      obj = await this.api.get({ apiVersion: 'v1', kind, namespace, name: claim.name });
     } catch (e) {
-      if (!isApiError(e, 'NotFound')) throw e;
+      if (isApiError(e, 'NotFound')) return false;
+      throw e;
     }
-    this.saCache.set(key, { uid: live, at: this.now() });
-    if (this.saCache.size > 10_000) this.saCache.clear();
-    return live === uid;
+    if (obj.metadata.uid !== claim.uid) return false;
+    const deleting = obj.metadata.deletionTimestamp;
+    return !deleting || Date.parse(deleting) >= this.now() - DELETION_GRACE_MS;
   }
 }
 

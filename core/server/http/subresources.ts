@@ -5,10 +5,11 @@
  *  - pods/eviction   POST: deletes the pod with the Eviction's deleteOptions. PodDisruptionBudgets
  *                    are not supported, so an eviction is never refused for a budget (no 429).
  *  - pods/binding    POST: api.bind
- *  - serviceaccounts/token  POST TokenRequest (`kubectl create token`)
+ *  - serviceaccounts/token  POST TokenRequest (`kubectl create token`), optionally bound to a Secret
+ *                    or Pod of the namespace (spec.boundObjectRef): deleting it revokes the token
  *  - namespaces/finalize    PUT: sets spec.finalizers
  */
-import { ApiError, badRequest, invalid } from '../../api/errors.ts';
+import { ApiError, badRequest, conflict, invalid } from '../../api/errors.ts';
 import { apiVersionOf, type KindInfo } from '../../api/kinds.ts';
 import type { KubeObject } from '../../api/types.ts';
 import { applyJsonPatch, jsonMergePatch, strategicMergePatch } from '../../api/merge.ts';
@@ -16,7 +17,7 @@ import { selectorToString } from '../../api/selectors.ts';
 import type { DeleteOptions } from '../../client/client.ts';
 import type { UserInfo } from '../admission/chain.ts';
 import type { ApiServer } from '../api-server.ts';
-import type { TokenAuthenticator } from './auth.ts';
+import type { BoundObject, TokenAuthenticator } from './auth.ts';
 import { patchTypeOf } from './patch.ts';
 import { decodeBody, success } from './respond.ts';
 
@@ -128,7 +129,8 @@ export async function serveTokenRequest(api: ApiServer, auth: TokenAuthenticator
   if (!Number.isInteger(seconds) || seconds < 600) {
     throw invalid({ kind: 'TokenRequest', group: 'authentication.k8s.io', name }, [{ field: 'spec.expirationSeconds', type: 'FieldValueInvalid', message: `Invalid value: ${seconds}: may not specify a duration less than 10 minutes` }]);
   }
-  const issued = auth.issueServiceAccountToken(namespace, name, sa.metadata.uid!, seconds, spec.audiences);
+  const bound = spec.boundObjectRef ? await boundObject(api, namespace, name, spec.boundObjectRef) : undefined;
+  const issued = auth.issueServiceAccountToken(namespace, name, sa.metadata.uid!, seconds, spec.audiences, bound);
   return {
     kind: 'TokenRequest',
     apiVersion: 'authentication.k8s.io/v1',
@@ -136,6 +138,30 @@ export async function serveTokenRequest(api: ApiServer, auth: TokenAuthenticator
     spec: { audiences: spec.audiences?.length ? spec.audiences : ['https://kubernetes.default.svc.cluster.local'], expirationSeconds: seconds, boundObjectRef: spec.boundObjectRef ?? null },
     status: issued,
   };
+}
+
+/** The Secret or Pod a TokenRequest binds its token to, checked as kube-apiserver does. */
+async function boundObject(api: ApiServer, namespace: string, saName: string, ref: Record<string, any>): Promise<BoundObject> {
+  const kind = ref.kind;
+  const apiVersion = ref.apiVersion ?? '';
+  if (apiVersion !== 'v1' || (kind !== 'Secret' && kind !== 'Pod')) {
+    const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+    throw badRequest(`cannot bind token to object of type ${group}/${version}, Kind=${kind ?? ''}`);
+  }
+  const obj = await api.get({ apiVersion: 'v1', kind, namespace, name: String(ref.name ?? '') });
+  if (kind === 'Pod') {
+    const podSA = obj.spec?.serviceAccountName || 'default';
+    if (podSA !== saName) throw badRequest(`cannot bind token for serviceaccount "${saName}" to pod running with serviceaccount "${podSA}"`);
+  }
+  const uid = obj.metadata.uid!;
+  if (ref.uid && ref.uid !== uid) {
+    throw conflict(
+      { kind, group: '', name: obj.metadata.name },
+      `the UID in the bound object reference (${ref.uid}) does not match the UID in record (${uid}). The object might have been deleted and then recreated`,
+      kind,
+    );
+  }
+  return { kind, name: obj.metadata.name!, uid };
 }
 
 export async function serveFinalize(api: ApiServer, name: string, body: Record<string, any>, user: UserInfo, dryRun: boolean) {
