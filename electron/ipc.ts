@@ -5,11 +5,12 @@
  * own top frame (the sender frame's URL must be the app's origin) — a frame with other content
  * gets Forbidden — and the session validates the arguments before a handler runs. Results and
  * errors cross as `{ result }` or the envelope `{ error: { reason, message, details } }`.
+ * The handler itself (sender check, then the session) is security.ts's `ipcHandler`.
  */
-import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
-import { CALL_NAMES, DesktopError, IPC_CALL_PREFIX, IPC_EVENT_PREFIX, type CallName, type CallOutcome } from '../core/desktop-api.ts';
-import { toDesktopError } from '../core/desktop/errors.ts';
+import { ipcMain, type WebContents } from 'electron';
+import { CALL_NAMES, IPC_CALL_PREFIX, IPC_EVENT_PREFIX, type CallName } from '../core/desktop-api.ts';
 import type { DesktopHost, DesktopSession } from '../core/desktop/host.ts';
+import { ipcHandler } from './security.ts';
 
 export interface IpcOptions {
   /** Whether a frame URL is the app's own page (e.g. starts with `app://wheelhouse/`). */
@@ -44,25 +45,9 @@ export function registerIpc(host: DesktopHost, opts: IpcOptions): () => void {
     return s;
   };
 
-  const check = (event: IpcMainInvokeEvent): DesktopError | undefined => {
-    const frame = event.senderFrame;
-    if (!frame || frame !== event.sender.mainFrame || !opts.isAppUrl(frame.url)) {
-      return new DesktopError('Forbidden', 'IPC calls are accepted from the app\'s own window only');
-    }
-    return undefined;
-  };
-
   /** The one generic registration: every call goes through the same checks. */
   function handle<K extends CallName>(name: K): void {
-    ipcMain.handle(IPC_CALL_PREFIX + name, async (event, args: unknown): Promise<CallOutcome<unknown>> => {
-      const refused = check(event);
-      if (refused) return refused.toEnvelope();
-      try {
-        return { result: (await sessionFor(event.sender).call(name, args)) ?? null };
-      } catch (e) {
-        return toDesktopError(e).toEnvelope();
-      }
-    });
+    ipcMain.handle(IPC_CALL_PREFIX + name, ipcHandler(name, sessionFor, opts.isAppUrl));
   }
 
   for (const name of CALL_NAMES) handle(name);

@@ -10,27 +10,28 @@
  *    which goes to the system browser;
  *  - permission requests (camera, notifications …) are refused; webviews are refused;
  *  - devtools only in development (running from source, or WHEELHOUSE_DEV=1).
+ * The settings and guards themselves live in security.ts (checked by a unit test); this file wires them.
  *
  * Run from source: `bash scripts/build-ui.sh && npx electron out/electron/main.mjs`.
  * WHEELHOUSE_DATA_DIR picks the data folder (default ~/.wheelhouse), WHEELHOUSE_CLUSTER_NAME the
  * cluster name (labels every Docker object; default `wheelhouse`).
  */
 import { readFile } from 'node:fs/promises';
-import { extname, join, normalize, sep } from 'node:path';
+import { extname, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, protocol, session, shell, type WebContents } from 'electron';
 import type { KubeObject } from '../core/api/types.ts';
 import { defaultDataDir, startCluster, type Cluster } from '../core/cluster.ts';
-import { CSP } from '../core/desktop/browser-server.ts';
 import { DesktopHost } from '../core/desktop/host.ts';
 import { registerIpc } from './ipc.ts';
+import {
+  CSP, guardNavigation, isAllowedRequest, isAppUrl, isDevelopment, ORIGIN, refusePermission, rendererFile, SCHEME, webPreferences, windowOpenHandler,
+} from './security.ts';
 import { safeStorageKeyProvider } from './safe-storage-key.ts';
 
-const SCHEME = 'app';
-const ORIGIN = `${SCHEME}://wheelhouse`;
 const RENDERER_DIR = normalize(fileURLToPath(new URL('../../renderer/dist/', import.meta.url)));
 const PRELOAD = fileURLToPath(new URL('./preload.cjs', import.meta.url));
-const DEV = !app.isPackaged || process.env.WHEELHOUSE_DEV === '1';
+const DEV = isDevelopment(app.isPackaged);
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -42,8 +43,6 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json',
   '.woff2': 'font/woff2',
 };
-
-export const isAppUrl = (url: string): boolean => url === ORIGIN || url.startsWith(`${ORIGIN}/`);
 
 protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
@@ -118,31 +117,17 @@ function createWindow(mayOpen: (url: string) => Promise<boolean>): BrowserWindow
     title: 'Wheelhouse',
     show: false,
     backgroundColor: '#0f141c',
-    webPreferences: {
-      preload: PRELOAD,
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      nodeIntegrationInSubFrames: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      webviewTag: false,
-      navigateOnDragDrop: false,
-      spellcheck: false,
-      devTools: DEV,
-    },
+    webPreferences: webPreferences(PRELOAD, DEV),
   });
   win.once('ready-to-show', () => win.show());
-  win.webContents.setWindowOpenHandler(({ url }) => {
-    // "Open in browser" of a port-forward or a Service's host port: the system browser, never a window of ours.
-    if (/^http:\/\/127\.0\.0\.1:\d+\//.test(url)) {
+  // "Open in browser" of a port-forward or a Service's host port: the system browser, never a window of ours.
+  win.webContents.setWindowOpenHandler(
+    windowOpenHandler((url) => {
       void mayOpen(url).then((ok) => {
         if (ok) void shell.openExternal(url);
       });
-    }
-    return { action: 'deny' };
-  });
+    }),
+  );
   void win.loadURL(`${ORIGIN}/index.html#/overview`);
   return win;
 }
@@ -150,39 +135,23 @@ function createWindow(mayOpen: (url: string) => Promise<boolean>): BrowserWindow
 /** Process-wide guards: every web contents, the default session. */
 function lockDown(): void {
   app.on('web-contents-created', (_e, wc: WebContents) => {
-    wc.on('will-navigate', (e, url) => {
-      if (!isAppUrl(url)) e.preventDefault();
-    });
-    wc.on('will-redirect', (e, url) => {
-      if (!isAppUrl(url)) e.preventDefault();
-    });
+    wc.on('will-navigate', (e, url) => guardNavigation(e, url));
+    wc.on('will-redirect', (e, url) => guardNavigation(e, url));
     wc.on('will-attach-webview', (e) => e.preventDefault());
-    wc.setWindowOpenHandler(() => ({ action: 'deny' }));
+    wc.setWindowOpenHandler(windowOpenHandler());
   });
   const ses = session.defaultSession;
-  ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  ses.setPermissionRequestHandler(refusePermission);
   ses.setPermissionCheckHandler(() => false);
-  ses.webRequest.onBeforeRequest((details, callback) => {
-    const u = details.url;
-    const allowed = isAppUrl(u) || u.startsWith('data:') || u.startsWith('blob:') || (DEV && u.startsWith('devtools://'));
-    callback({ cancel: !allowed });
-  });
+  ses.webRequest.onBeforeRequest((details, callback) => callback({ cancel: !isAllowedRequest(details.url, DEV) }));
 }
 
 /** `app://wheelhouse/<path>` → renderer/dist/<path>, with the CSP on every response. */
 function serveRenderer(): void {
   protocol.handle(SCHEME, async (req) => {
-    const url = new URL(req.url);
-    if (`${url.protocol}//${url.host}` !== ORIGIN) return new Response('not found', { status: 404 });
-    let path: string;
-    try {
-      path = decodeURIComponent(url.pathname);
-    } catch {
-      return new Response('bad path', { status: 400 });
-    }
-    if (path === '/' || path === '') path = '/index.html';
-    const file = normalize(join(RENDERER_DIR, path));
-    if (!file.startsWith(RENDERER_DIR.endsWith(sep) ? RENDERER_DIR : RENDERER_DIR + sep)) return new Response('not found', { status: 404 });
+    const file = rendererFile(RENDERER_DIR, req.url);
+    if (file === 'bad') return new Response('bad path', { status: 400 });
+    if (!file) return new Response('not found', { status: 404 });
     try {
       const body = await readFile(file);
       return new Response(body, {
@@ -193,7 +162,7 @@ function serveRenderer(): void {
         },
       });
     } catch {
-      return new Response(path === '/index.html' ? 'The UI is not built: run bash scripts/build-ui.sh' : 'not found', { status: 404 });
+      return new Response(file === normalize(`${RENDERER_DIR}/index.html`) ? 'The UI is not built: run bash scripts/build-ui.sh' : 'not found', { status: 404 });
     }
   });
 }
