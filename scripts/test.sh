@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: type-check (core, Electron shell, renderer), unit tests, then bring up a Docker
 # engine (see ensure-docker.sh), build the local test images, run the integration tests against
-# the real engine and kubectl, and the UI end-to-end tests in Debian's Chromium (ensure-chromium.sh).
+# the real engine and kubectl, the UI end-to-end tests in Debian's Chromium (ensure-chromium.sh),
+# and the reliability suite (faults, engine restarts, a short soak).
 # Ends with one summary line "tests: N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +30,10 @@ if bash scripts/ensure-docker.sh && TEST_IMAGE_VERSION=$(bash scripts/build-test
     echo "No Chromium: the UI tests cannot run. Install it (Debian: apt-get install chromium)." >&2
     status=1
   fi
+
+  # Last: it restarts the Docker engine it started, which nothing else may be using meanwhile.
+  step "reliability tests (crash mid-rollout, engine restarts, a 3-minute soak; npm run test:soak runs 20)"
+  npx vitest run --project reliability --reporter=default --reporter=json --outputFile.json="$out/reliability.json" || status=1
 else
   echo "No Docker engine: the integration tests cannot run. Install Docker (Debian: apt-get install docker.io) and start it." >&2
   status=1
@@ -37,7 +42,7 @@ fi
 node -e '
   const fs = require("fs");
   let p = 0, f = 0, s = 0;
-  for (const name of ["unit", "integration", "e2e"]) {
+  for (const name of ["unit", "integration", "e2e", "reliability"]) {
     const file = process.argv[1] + "/" + name + ".json";
     if (!fs.existsSync(file)) continue;
     const r = JSON.parse(fs.readFileSync(file, "utf8"));
