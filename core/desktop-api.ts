@@ -143,6 +143,19 @@ export interface ClusterInfo {
   platform: string;
   /** How the renderer is hosted. */
   mode: 'electron' | 'browser';
+  /** The kubeconfig this app writes (DIR/kubeconfig), when it serves the Kubernetes API. */
+  kubeconfig?: KubeconfigInfo;
+}
+
+export interface KubeconfigInfo {
+  /** DIR/kubeconfig: `kubectl --kubeconfig <path> …` works with it as it is. */
+  path: string;
+  /** The context name this cluster has there and in the user's kubeconfig. */
+  context: string;
+  /** The user's kubeconfig (first of $KUBECONFIG, else ~/.kube/config). */
+  userConfig: string;
+  /** The user's kubeconfig already has this cluster's context, pointing at this API server. */
+  merged: boolean;
 }
 
 export interface ListArgs {
@@ -579,6 +592,8 @@ export interface DesktopCalls {
   'config.usedBy': { args: ConfigRef; result: WorkloadRef[] };
 
   'images.list': { args: Record<string, never>; result: ImageInfo[] };
+  /** Add (or refresh) this cluster's context in the user's kubeconfig, keeping everything else there. */
+  'kubeconfig.merge': { args: { makeCurrent?: boolean }; result: { path: string; context: string } };
 }
 
 export type CallName = keyof DesktopCalls;
@@ -588,6 +603,7 @@ export type CallResult<K extends CallName> = DesktopCalls[K]['result'];
 /** Every call, at run time (preload and ipc.ts register exactly these). */
 export const CALL_NAMES = [
   'cluster.info',
+  'kubeconfig.merge',
   'resources.list', 'resources.get', 'resources.watch', 'resources.unwatch', 'resources.delete',
   'yaml.preview', 'yaml.apply',
   'workloads.scale', 'workloads.restart', 'workloads.suspend', 'workloads.trigger',

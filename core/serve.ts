@@ -14,6 +14,7 @@ import { startCluster } from './cluster.ts';
 import { clusterPodIO } from './cluster-pod-io.ts';
 import { startApiHttpServer, type ApiHttpServer } from './server/http/server.ts';
 import type { MetricsSource } from './server/http/metrics-api.ts';
+import type { KubeconfigOptions } from './server/http/kubeconfig.ts';
 
 export interface ServeOptions extends ClusterConfig {
   /** Port of the Kubernetes API (HTTPS); 0 = any free port. */
@@ -52,21 +53,32 @@ export function ensureUiBuilt(staticDir = DEFAULT_STATIC_DIR): void {
   if (r.status !== 0) throw new Error(`building the UI failed (bash scripts/build-ui.sh renderer exited ${r.status})`);
 }
 
+/** The Kubernetes API over HTTPS for a running cluster (serve and the Electron app), writing DIR/kubeconfig. */
+export function startClusterApi(cluster: Cluster, opts: { host?: string; port?: number } = {}): Promise<ApiHttpServer> {
+  return startApiHttpServer({
+    api: cluster.api,
+    dataDir: cluster.dataDir,
+    host: opts.host,
+    port: opts.port ?? 0,
+    podIO: clusterPodIO(cluster),
+    metrics: clusterMetrics(cluster),
+    kubeconfigName: cluster.name,
+  });
+}
+
+/** What the desktop host needs to offer "add to ~/.kube/config". */
+export function kubeconfigFor(cluster: Cluster, api: ApiHttpServer): KubeconfigOptions & { path: string } {
+  return { path: api.kubeconfigPath, server: api.url, token: api.adminToken, name: cluster.name, ...(api.caPem ? { caPem: api.caPem } : {}) };
+}
+
 export async function serve(opts: ServeOptions): Promise<Served> {
   ensureUiBuilt();
   const cluster = await startCluster(opts);
   let apiServer: ApiHttpServer;
   let ui: BrowserMode;
   try {
-    apiServer = await startApiHttpServer({
-      api: cluster.api,
-      dataDir: cluster.dataDir,
-      host: opts.host,
-      port: opts.apiPort ?? 0,
-      podIO: clusterPodIO(cluster),
-      metrics: clusterMetrics(cluster),
-    });
-    ui = await serveBrowserMode(cluster, { port: opts.port ?? 0 });
+    apiServer = await startClusterApi(cluster, { host: opts.host, port: opts.apiPort ?? 0 });
+    ui = await serveBrowserMode(cluster, { port: opts.port ?? 0, host: { kubeconfig: kubeconfigFor(cluster, apiServer) } });
   } catch (e) {
     await cluster.stop();
     throw e;

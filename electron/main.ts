@@ -16,6 +16,8 @@
  * WHEELHOUSE_DATA_DIR picks the data folder (default ~/.wheelhouse), WHEELHOUSE_CLUSTER_NAME the
  * cluster name (labels every Docker object; default `wheelhouse`).
  */
+import { kubeconfigFor, startClusterApi } from '../core/serve.ts';
+import type { ApiHttpServer } from '../core/server/http/server.ts';
 import { readFile } from 'node:fs/promises';
 import { extname, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,7 +72,15 @@ async function main(): Promise<void> {
     app.exit(1);
     return;
   }
-  const host = new DesktopHost(cluster, { mode: 'electron' });
+  // The Kubernetes API (kubectl, client libraries) with DIR/kubeconfig, as `wheelhouse serve` has.
+  let apiServer: ApiHttpServer | undefined;
+  try {
+    apiServer = await startClusterApi(cluster);
+    console.log(`Kubernetes API: ${apiServer.url}\nkubeconfig:     ${apiServer.kubeconfigPath}`);
+  } catch (e) {
+    console.error(`the Kubernetes API could not start: ${(e as Error).message}`);
+  }
+  const host = new DesktopHost(cluster, { mode: 'electron', ...(apiServer ? { kubeconfig: kubeconfigFor(cluster, apiServer) } : {}) });
   const unregister = registerIpc(host, { isAppUrl });
 
   // What "Open" may send to the system browser: an open port-forward, or a port a Service
@@ -102,6 +112,7 @@ async function main(): Promise<void> {
     void (async () => {
       unregister();
       await host.close().catch(() => {});
+      await apiServer?.close().catch(() => {});
       await cluster.stop().catch(() => {});
       app.quit();
     })();

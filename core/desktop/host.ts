@@ -10,6 +10,7 @@
  *   await session.call('nodes.cordon', { name: 'node-1' });   // throws DesktopError
  *   session.close(); … await host.close();
  */
+import type { KubeconfigOptions } from '../server/http/kubeconfig.ts';
 import { readFileSync } from 'node:fs';
 import type { Cluster } from '../cluster.ts';
 import type { Client } from '../client/client.ts';
@@ -34,6 +35,8 @@ export interface DesktopHostOptions {
   metricsTickMs?: number;
   /** Bounds per session. */
   limits?: Partial<SessionLimits>;
+  /** The Kubernetes API this app serves and the kubeconfig it wrote: the UI offers to merge it. */
+  kubeconfig?: KubeconfigOptions & { path: string };
 }
 
 export interface SessionLimits {

@@ -1,5 +1,9 @@
-/** cluster.info and images.list. */
+/** cluster.info, images.list and kubeconfig.merge. */
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import type { KubeObject } from '../api/types.ts';
+import { DesktopError } from '../desktop-api.ts';
+import { CONTEXT_NAME, defaultKubeconfigPath, mergeIntoKubeconfig } from '../server/http/kubeconfig.ts';
 import type { ImageInfo } from '../desktop-api.ts';
 import { normalizeImageRef } from '../runtime/runtime.ts';
 import type { HandlerMap } from './handler-types.ts';
@@ -13,7 +17,20 @@ function normalized(ref: string): string {
   }
 }
 
-export const infoHandlers: HandlerMap<'cluster.info' | 'images.list'> = {
+/** Whether the user's kubeconfig has the context, pointing at this server. */
+function mergedInto(file: string, context: string, server: string): boolean {
+  if (!existsSync(file)) return false;
+  try {
+    const cfg = parseYaml(readFileSync(file, 'utf8')) as any;
+    const ctx = (cfg?.contexts ?? []).find((c: any) => c?.name === context)?.context;
+    const cluster = (cfg?.clusters ?? []).find((c: any) => c?.name === ctx?.cluster)?.cluster;
+    return cluster?.server === server;
+  } catch {
+    return false;
+  }
+}
+
+export const infoHandlers: HandlerMap<'cluster.info' | 'images.list' | 'kubeconfig.merge'> = {
   async 'cluster.info'(s) {
     let runtime: { name: string; version?: string; available: boolean; error?: string } | null = null;
     if (s.cluster.runtime) {
@@ -24,6 +41,7 @@ export const infoHandlers: HandlerMap<'cluster.info' | 'images.list'> = {
         runtime = { name: 'docker', available: false, error: (e as Error).message };
       }
     }
+    const kc = s.host.options.kubeconfig;
     return {
       name: s.cluster.name,
       version: s.host.version,
@@ -32,7 +50,18 @@ export const infoHandlers: HandlerMap<'cluster.info' | 'images.list'> = {
       portForward: portForwardSupported() ? 'direct' : 'unsupported',
       platform: process.platform,
       mode: s.host.mode,
+      ...(kc ? { kubeconfig: { path: kc.path, context: kc.name ?? CONTEXT_NAME, userConfig: defaultKubeconfigPath(), merged: mergedInto(defaultKubeconfigPath(), kc.name ?? CONTEXT_NAME, kc.server) } } : {}),
     };
+  },
+
+  async 'kubeconfig.merge'(s, a) {
+    const kc = s.host.options.kubeconfig;
+    if (!kc) throw new DesktopError('Unavailable', 'this app does not serve the Kubernetes API, so there is no kubeconfig to merge');
+    try {
+      return mergeIntoKubeconfig(kc, { makeCurrent: a.makeCurrent === true });
+    } catch (e) {
+      throw new DesktopError('Conflict', `could not update ${defaultKubeconfigPath()}: ${(e as Error).message}`);
+    }
   },
 
   async 'images.list'(s) {

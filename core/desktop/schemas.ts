@@ -146,4 +146,5 @@ export const SCHEMAS: { [K in CallName]: Check<CallArgs<K>> } = {
   'config.usedBy': obj(configRef),
 
   'images.list': none,
+  'kubeconfig.merge': obj({ makeCurrent: optional(bool) }),
 };

@@ -64,7 +64,7 @@ export async function cleanupDocker(cluster: string): Promise<void> {
   await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(() => {})));
 }
 
-export async function startE2E(prefix: string, cfg: Partial<ClusterConfig> = {}): Promise<E2E> {
+export async function startE2E(prefix: string, cfg: Partial<ClusterConfig> = {}, opts: { host?: Parameters<typeof serveBrowserMode>[1] extends infer O ? (O extends { host?: infer H } ? H : never) : never } = {}): Promise<E2E> {
   await requirePrerequisites();
   const name = `e2e-${prefix}-${randomBytes(3).toString('hex')}`;
   const dataDir = await mkdtemp(join(tmpdir(), `wh-${name}-`));
@@ -86,7 +86,7 @@ export async function startE2E(prefix: string, cfg: Partial<ClusterConfig> = {})
   let bm: BrowserMode | undefined;
   let browser: Browser | undefined;
   try {
-    bm = await serveBrowserMode(cluster);
+    bm = await serveBrowserMode(cluster, opts.host ? { host: opts.host } : {});
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   } catch (e) {
     await bm?.close();

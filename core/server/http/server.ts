@@ -29,6 +29,8 @@ export interface ApiHttpServerOptions {
   port?: number;
   podIO?: PodIO;
   metrics?: MetricsSource;
+  /** Cluster, user and context name in DIR/kubeconfig (default `wheelhouse`). */
+  kubeconfigName?: string;
   /**
    * HTTPS with the data folder's self-signed CA (default true). Plain HTTP (false) is allowed on
    * loopback only — and kubectl never sends a kubeconfig token over plain HTTP (client-go reads
@@ -105,7 +107,7 @@ export async function startApiHttpServer(opts: ApiHttpServerOptions): Promise<Ap
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   address = `${urlHost}:${port}`;
   const url = `${tls ? 'https' : 'http'}://${address}`;
-  const kubeconfigPath = writeKubeconfig(opts.dataDir, { server: url, token: auth.adminToken, caPem: tls?.caPem });
+  const kubeconfigPath = writeKubeconfig(opts.dataDir, { server: url, token: auth.adminToken, caPem: tls?.caPem, ...(opts.kubeconfigName ? { name: opts.kubeconfigName } : {}) });
   log.info('api http server listening', { url, tls: !!tls, kubeconfig: kubeconfigPath });
 
   let closing: Promise<void> | undefined;

@@ -378,6 +378,13 @@ describe('runtime-only features without a runtime', () => {
     expect((await failure(h.call('pull.progress', { namespace: 'default', pod: 'ghost' }))).reason).toBe('NotFound');
   });
 
+  it('kubeconfig.merge says why when the app serves no Kubernetes API', async () => {
+    expect((await h.call('cluster.info', {})).kubeconfig).toBeUndefined();
+    const e = await failure(h.call('kubeconfig.merge', {}));
+    expect(e.reason).toBe('Unavailable');
+    expect(e.message).toMatch(/no kubeconfig to merge/);
+  });
+
   it('port-forward refuses a pod that is not running', async () => {
     const e = await failure(h.call('portForward.open', { namespace: 'default', pod: 'nowhere', port: 80 }));
     expect(e.message).toMatch(/is not running/);
