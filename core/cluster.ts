@@ -36,6 +36,7 @@ import { JobController, TTLAfterFinishedController } from './controllers/job-con
 import { CronJobController } from './controllers/cronjob-controller.ts';
 import { HpaController } from './controllers/hpa-controller.ts';
 import { ResourceQuotaController } from './controllers/resource-quota-controller.ts';
+import { EventTTLController } from './controllers/event-ttl-controller.ts';
 import type { PodMetricsSource, PodUsage } from './controllers/hpa/metrics.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { NodeAgent } from './agent/node-agent.ts';
@@ -194,7 +195,8 @@ export async function startCluster(cfg: ClusterConfig): Promise<Cluster> {
       .add((ctx) => new TTLAfterFinishedController(ctx), 1)
       .add((ctx) => new CronJobController(ctx), 1)
       .add((ctx) => new HpaController(ctx, metrics), 1)
-      .add((ctx) => new ResourceQuotaController(ctx), 1);
+      .add((ctx) => new ResourceQuotaController(ctx), 1)
+      .add((ctx) => new EventTTLController(ctx), 1);
     await manager.start();
     scheduler = new Scheduler({ client: client.as({ username: 'system:kube-scheduler', groups: ['system:masters'] }) });
     await scheduler.start();

@@ -28,6 +28,8 @@ export interface ControllerOptions {
   nodeMonitorPeriodSeconds: number;
   /** How often every HPA is evaluated (Kubernetes: 15 s). */
   hpaSyncPeriodSeconds: number;
+  /** Events are deleted this long after their last update (kube-apiserver's --event-ttl: 1 h). */
+  eventTTLSeconds: number;
 }
 
 export const DEFAULT_CONTROLLER_OPTIONS: ControllerOptions = {
@@ -35,6 +37,7 @@ export const DEFAULT_CONTROLLER_OPTIONS: ControllerOptions = {
   nodeMonitorGracePeriodSeconds: 20,
   nodeMonitorPeriodSeconds: 5,
   hpaSyncPeriodSeconds: 15,
+  eventTTLSeconds: 3600,
 };
 
 export interface Controller {
