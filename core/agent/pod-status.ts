@@ -2,12 +2,15 @@
  * A pod's status as the kubelet reports it (generateAPIPodStatus + the status manager's
  * normalisation): phase by the kubelet's getPhase, the conditions PodReadyToStartContainers,
  * Initialized, Ready, ContainersReady, PodScheduled (with transition times kept while a condition
- * does not change), init container statuses in spec order, container statuses sorted by name,
+ * does not change), init container statuses in spec order (sidecars — init containers with
+ * restartPolicy Always — count as initialized once started, feed readiness like containers, and
+ * their exits do not decide the phase), container statuses sorted by name,
  * each with state, lastState, restartCount, image, imageID, containerID, started and ready.
  */
 import type * as k8s from 'kubernetes-types/core/v1.js';
 import type { ContainerStatus as RtStatus, PodSandboxStatus } from '../runtime/runtime.ts';
 import { instancesOf, type PodRuntime } from './pod-runtime.ts';
+import { isSidecar } from './termination-order.ts';
 import type { PodState } from './types.ts';
 import { apiTime, type Pod } from './util.ts';
 
@@ -30,7 +33,12 @@ export function computePodStatus(i: StatusInputs): k8s.PodStatus {
   const seen = pod.status ?? {};
   const old = i.previous ?? seen;
   const hasInit = (pod.spec.initContainers?.length ?? 0) > 0;
-  const initStatuses = (pod.spec.initContainers ?? []).map((c) => containerStatus(i, c, hasInit));
+  const initStatuses = (pod.spec.initContainers ?? []).map((c) => {
+    const st = containerStatus(i, c, hasInit);
+    // An ordinary init container that completed counts as ready (the kubelet's prober manager).
+    if (!isSidecar(c) && st.state?.terminated?.exitCode === 0) st.ready = true;
+    return st;
+  });
   const statuses = pod.spec.containers.map((c) => containerStatus(i, c, hasInit)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   let phase = getPhase(pod, initStatuses, statuses);
   // A terminal phase is final.
@@ -39,7 +47,7 @@ export function computePodStatus(i: StatusInputs): k8s.PodStatus {
   const conditions: k8s.PodCondition[] = (seen.conditions ?? []).filter((c) => !kubeletOwned.has(c.type)).map((c) => ({ ...c }));
   conditions.push({ type: 'PodReadyToStartContainers', status: i.sandbox?.ip ? 'True' : 'False' });
   conditions.push(initializedCondition(pod, initStatuses, statuses, phase));
-  const containersReady = containersReadyCondition(pod, statuses, phase);
+  const containersReady = containersReadyCondition(pod, initStatuses, statuses, phase);
   conditions.push(readyCondition(pod, containersReady, seen.conditions ?? []));
   conditions.push(containersReady);
   conditions.push({ type: 'PodScheduled', status: 'True' });
@@ -134,12 +142,40 @@ function reorder(s: k8s.ContainerStatus): k8s.ContainerStatus {
   return { ...(containerID ? { containerID } : {}), image, imageID, lastState, name, ready, restartCount, started, state };
 }
 
-/** The kubelet's getPhase. */
+/** The kubelet's getPhase (sidecars: a running one counts as running, an exited one is ignored). */
 export function getPhase(pod: Pod, init: k8s.ContainerStatus[], regular: k8s.ContainerStatus[]): k8s.PodStatus['phase'] {
   let pendingInit = 0;
   let failedInit = 0;
-  for (const s of init) {
-    if (s.state?.running) pendingInit++;
+  let unknown = 0;
+  let running = 0;
+  let waiting = 0;
+  let stopped = 0;
+  let succeeded = 0;
+  const specs = pod.spec.initContainers ?? [];
+  for (const c of specs) {
+    const s = init.find((x) => x.name === c.name);
+    if (isSidecar(c)) {
+      if (!s) {
+        unknown++;
+        continue;
+      }
+      if (s.state?.running) {
+        if (!s.started) pendingInit++;
+        running++;
+      } else if (s.state?.terminated) {
+        // an exited sidecar does not count
+      } else if (s.state?.waiting) {
+        if (!s.lastState?.terminated) {
+          pendingInit++;
+          waiting++;
+        }
+      } else {
+        pendingInit++;
+        unknown++;
+      }
+      continue;
+    }
+    if (!s || s.state?.running) pendingInit++;
     else if (s.state?.terminated) {
       if (s.state.terminated.exitCode !== 0) failedInit++;
     } else if (s.state?.waiting) {
@@ -148,11 +184,6 @@ export function getPhase(pod: Pod, init: k8s.ContainerStatus[], regular: k8s.Con
       } else pendingInit++;
     } else pendingInit++;
   }
-  let unknown = 0;
-  let running = 0;
-  let waiting = 0;
-  let stopped = 0;
-  let succeeded = 0;
   for (const s of regular) {
     if (s.state?.running) running++;
     else if (s.state?.terminated) {
@@ -184,15 +215,25 @@ function initializedCondition(pod: Pod, init: k8s.ContainerStatus[], regular: k8
   if (!pod.spec.initContainers?.length) return { type: 'Initialized', status: 'True' };
   if (phase === 'Succeeded') return { type: 'Initialized', status: 'True', reason: 'PodCompleted' };
   if (anyRegularStarted(regular)) return { type: 'Initialized', status: 'True' };
-  const incomplete = init.filter((s) => !(s.state?.terminated && s.state.terminated.exitCode === 0)).map((s) => s.name);
+  const incomplete = pod.spec.initContainers
+    .filter((c) => {
+      const s = init.find((x) => x.name === c.name);
+      if (isSidecar(c)) return !s?.started;
+      return !(s?.state?.terminated && s.state.terminated.exitCode === 0);
+    })
+    .map((c) => c.name);
   if (!incomplete.length) return { type: 'Initialized', status: 'True' };
   return { type: 'Initialized', status: 'False', reason: 'ContainersNotInitialized', message: `containers with incomplete status: [${incomplete.join(' ')}]` };
 }
 
-function containersReadyCondition(pod: Pod, regular: k8s.ContainerStatus[], phase: string | undefined): k8s.PodCondition {
+/** Sidecars count with the containers: first, in their declaration order. */
+function containersReadyCondition(pod: Pod, init: k8s.ContainerStatus[], regular: k8s.ContainerStatus[], phase: string | undefined): k8s.PodCondition {
   if (phase === 'Succeeded') return { type: 'ContainersReady', status: 'False', reason: 'PodCompleted' };
   if (phase === 'Failed') return { type: 'ContainersReady', status: 'False', reason: 'PodFailed' };
-  const unready = pod.spec.containers.map((c) => c.name).filter((n) => !regular.find((s) => s.name === n)?.ready);
+  const unready = [
+    ...(pod.spec.initContainers ?? []).filter(isSidecar).map((c) => c.name).filter((n) => !init.find((s) => s.name === n)?.ready),
+    ...pod.spec.containers.map((c) => c.name).filter((n) => !regular.find((s) => s.name === n)?.ready),
+  ];
   if (!unready.length) return { type: 'ContainersReady', status: 'True' };
   return { type: 'ContainersReady', status: 'False', reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]` };
 }

@@ -5,26 +5,28 @@
  *   deletionTimestamp set      → graceful termination, then delete with gracePeriodSeconds 0
  *   Succeeded / Failed         → make sure nothing runs; keep the containers for logs
  *   otherwise                  → sandbox (a new one when it is gone), volumes, init containers
- *                                in order, then the containers, restarting per restartPolicy with
+ *                                in order (sidecars started and kept running: init-containers.ts),
+ *                                then the containers, restarting per restartPolicy with
  *                                CrashLoopBackOff; liveness/startup failures and spec changes
- *                                restart a running container
+ *                                restart a running container (container-actions.ts); once a
+ *                                Never/OnFailure pod's containers have finished, its sidecars stop
  * and write the pod's status when it changed. Timed work (backoff ends, volume retries) asks for
  * a later sync instead of waiting.
  */
-import type * as k8s from 'kubernetes-types/core/v1.js';
-import type { ContainerRuntime, ContainerStatus, PodSandboxStatus } from '../runtime/runtime.ts';
+import type { ContainerRuntime, PodSandboxStatus } from '../runtime/runtime.ts';
 import type { Backoff } from './backoff.ts';
-import { startContainer } from './container-start.ts';
+import { ContainerActions, type SyncRun, type Track } from './container-actions.ts';
 import type { ImageManager } from './images.ts';
-import { instancesOf, loadPodRuntime, readySandbox, type PodRuntime } from './pod-runtime.ts';
+import { syncInitContainers } from './init-containers.ts';
+import { loadPodRuntime, readySandbox, type PodRuntime } from './pod-runtime.ts';
 import { createSandbox } from './sandbox.ts';
 import type { ProbeManager } from './probes.ts';
 import { finishSync, type FinishDeps } from './pod-finish.ts';
 import { removePod, terminatePod } from './pod-teardown.ts';
-import { killContainer, killPod, podGracePeriod } from './termination.ts';
+import { killPod, podGracePeriod } from './termination.ts';
 import type { AgentContext, PodState } from './types.ts';
 import { VolumeError, type PreparedVolumes, type VolumeManager } from './volumes.ts';
-import { asObject, containerHash, fieldPathOf, goDuration, podDesc, type ContainerKind } from './util.ts';
+import { asObject } from './util.ts';
 
 export interface SyncDeps extends FinishDeps {
   ctx: AgentContext;
@@ -39,7 +41,11 @@ export interface SyncDeps extends FinishDeps {
 }
 
 export class PodSyncer {
-  constructor(private readonly d: SyncDeps) {}
+  private readonly actions: ContainerActions;
+
+  constructor(private readonly d: SyncDeps) {
+    this.actions = new ContainerActions(d);
+  }
 
   async sync(uid: string): Promise<void> {
     const state = this.d.states.get(uid);
@@ -69,7 +75,7 @@ export class PodSyncer {
     const track: Track = { reload: false, started: [] };
     if (sandbox) {
       const vols = await this.setupVolumes(state, sandbox);
-      if (vols) await this.runContainers(state, pr, sandbox, vols, track);
+      if (vols) await this.runContainers({ state, pr, sandbox, vols, track });
     }
     // Read back only what this sync changed: new containers one inspect each; after a kill, all.
     if (track.reload) pr = await loadPodRuntime(ctx.runtime, ctx.cluster, ctx.nodeName, uid);
@@ -94,122 +100,57 @@ export class PodSyncer {
     }
   }
 
-  /** Init containers in order, then the containers. */
-  private async runContainers(state: PodState, pr: PodRuntime, sandbox: PodSandboxStatus, vols: PreparedVolumes, track: Track): Promise<void> {
+  /** Init containers in order (sidecars kept running), then the containers; a finished pod is stopped. */
+  private async runContainers(run: SyncRun): Promise<void> {
+    const { state, pr, track } = run;
     const pod = state.pod;
     const policy = pod.spec.restartPolicy ?? 'Always';
-    const latest = (name: string) => instancesOf(pr, name).find((s) => s.sandboxId === sandbox.id);
-    for (const c of pod.spec.initContainers ?? []) {
-      const cur = latest(c.name);
-      if (!cur) return this.start(state, pr, sandbox, vols, c, 'init', track);
-      if (cur.state === 'created') return this.resume(cur, track);
-      if (cur.state !== 'exited') return;
-      if (cur.exitCode === 0) continue;
-      if (policy === 'Never') return; // the pod has failed
-      return this.restart(state, pr, sandbox, vols, c, 'init', cur, track);
+    const a = this.actions;
+    // restartPolicy Never/OnFailure: once every container has finished for good, the pod is done;
+    // its sidecars are not restarted but stopped (the kubelet's KillPod), sidecars last.
+    const finished = policy !== 'Always' && pod.spec.containers.every((c) => {
+      const cur = a.latest(run, c.name);
+      return cur?.state === 'exited' && (policy === 'Never' || cur.exitCode === 0);
+    });
+    if (finished) {
+      for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) state.waiting.delete(c.name);
+      if (pr.containers.some((c) => c.state === 'running')) await this.killAll(run);
+      return;
     }
+    const init = await syncInitContainers(a, this.d.probes, run, (ms) => this.d.requeue(state.uid, ms));
+    if (init === 'failed') {
+      if (pr.containers.some((c) => c.state === 'running')) await this.killAll(run);
+      return;
+    }
+    if (init !== 'initialized') return;
     for (const c of pod.spec.containers) {
-      const cur = latest(c.name);
+      const cur = a.latest(run, c.name);
       if (!cur) {
-        await this.start(state, pr, sandbox, vols, c, 'regular', track);
+        await a.start(run, c, 'regular');
         continue;
       }
       if (cur.state === 'created') {
-        await this.resume(cur, track);
+        await a.resume(run, cur);
         continue;
       }
       if (cur.state === 'running') {
-        const why = this.restartReason(cur, c);
+        const why = a.replaceReason(cur, c, 'regular');
         if (!why) continue;
-        const grace = why.probeGrace ?? podGracePeriod(pod);
-        await killContainer(this.d.ctx, pod, cur, { graceSeconds: grace, message: why.message, podIP: sandbox.ip });
-        track.reload = true;
-        if (policy !== 'Never') await this.start(state, pr, sandbox, vols, c, 'regular', track);
+        await a.kill(run, cur, why);
+        if (policy !== 'Never') await a.start(run, c, 'regular');
         continue;
       }
       const restart = policy === 'Always' || (policy === 'OnFailure' && cur.exitCode !== 0);
-      if (restart) await this.restart(state, pr, sandbox, vols, c, 'regular', cur, track);
+      if (restart) await a.restart(run, c, 'regular', cur);
       else state.waiting.delete(c.name); // done for good: it shows as terminated
     }
   }
 
-  private restartReason(cur: ContainerStatus, c: k8s.Container): { message: string; probeGrace?: number } | undefined {
-    if (cur.specHash && cur.specHash !== containerHash(c)) return { message: `Container ${c.name} definition changed, will be restarted` };
-    const failed = this.d.probes.failed(cur.id);
-    if (!failed) return undefined;
-    const probe = failed === 'liveness' ? c.livenessProbe : c.startupProbe;
-    return {
-      message: `Container ${c.name} failed ${failed} probe, will be restarted`,
-      ...(probe?.terminationGracePeriodSeconds !== undefined ? { probeGrace: probe.terminationGracePeriodSeconds } : {}),
-    };
-  }
-
-  /** An exited container that should run again: now, or when its CrashLoopBackOff ends. */
-  private async restart(
-    state: PodState,
-    pr: PodRuntime,
-    sandbox: PodSandboxStatus,
-    vols: PreparedVolumes,
-    c: k8s.Container,
-    kind: ContainerKind,
-    cur: ContainerStatus,
-    track: Track,
-  ): Promise<void> {
-    const pod = state.pod;
-    const key = `${state.uid}_${c.name}_${containerHash(c)}`;
-    const finished = cur.finishedAt?.getTime() ?? Date.now();
-    const b = this.d.restarts;
-    if (b.isInBackOffSince(key, finished)) {
-      const ms = b.get(key);
-      state.waiting.set(c.name, {
-        reason: 'CrashLoopBackOff',
-        message: `back-off ${goDuration(ms)} restarting failed container=${c.name} pod=${podDesc(pod)}`,
-      });
-      this.d.ctx.recorder.event(
-        asObject(pod),
-        'Warning',
-        'BackOff',
-        `Back-off restarting failed container ${c.name} in pod ${podDesc(pod)}`,
-        fieldPathOf(kind, c.name),
-      );
-      this.d.requeue(state.uid, Math.max(1, finished + ms - Date.now()));
-      return;
-    }
-    b.next(key, finished);
-    return this.start(state, pr, sandbox, vols, c, kind, track);
-  }
-
-  private async start(
-    state: PodState,
-    pr: PodRuntime,
-    sandbox: PodSandboxStatus,
-    vols: PreparedVolumes,
-    c: k8s.Container,
-    kind: ContainerKind,
-    track: Track,
-  ): Promise<void> {
-    const { ctx } = this.d;
-    const instances = pr.containers.filter((x) => x.name === c.name);
-    const seen = Math.max(state.attempts.get(c.name) ?? -1, ...instances.map((x) => x.attempt));
-    const attempt = instances.length || state.attempts.has(c.name) ? seen + 1 : 0;
-    const res = await startContainer({ ctx, images: this.d.images, pod: state.pod, state, spec: c, kind, sandbox, attempt, volumes: vols, podDir: this.d.volumes.podDir(state.uid) });
-    if (res.retryAt) this.d.requeue(state.uid, Math.max(1, res.retryAt - Date.now()));
-    if (!res.id) return;
-    track.started.push(res.id);
-    state.attempts.set(c.name, attempt);
-    // Keep the previous instance (for `logs --previous`), remove older ones.
-    for (const old of instances) {
-      if (old.attempt >= attempt - 1) continue;
-      await ctx.runtime.removeContainer(old.id);
-      pr.containers.splice(pr.containers.indexOf(old), 1);
-      pr.statuses.delete(old.id);
-    }
-  }
-
-  /** A container created but never started (the agent stopped in between): start it now. */
-  private async resume(cur: ContainerStatus, track: Track): Promise<void> {
-    await this.d.ctx.runtime.startContainer(cur.id).catch(() => this.d.ctx.runtime.removeContainer(cur.id));
-    track.reload = true;
+  /** Stops what still runs of the pod (sidecars last, in reverse order) and its sandbox. */
+  private async killAll(run: SyncRun): Promise<void> {
+    const pod = run.state.pod;
+    await killPod(this.d.ctx, pod, run.pr, { graceSeconds: podGracePeriod(pod), podIP: run.sandbox.ip });
+    run.track.reload = true;
   }
 
   /** activeDeadlineSeconds: past it, the pod is killed and Failed with DeadlineExceeded. */
@@ -230,12 +171,6 @@ export class PodSyncer {
     await finishSync(this.d, state, after, undefined, { phase: 'Failed', reason: 'DeadlineExceeded', message });
     return true;
   }
-}
-
-/** What a sync changed in the runtime: started container ids, or `reload` for anything else. */
-interface Track {
-  reload: boolean;
-  started: string[];
 }
 
 function emptyRuntime(): PodRuntime {

@@ -2,7 +2,8 @@
  * Stopping containers the kubelet's way: a `Killing` event, the preStop hook (exec or httpGet,
  * bounded by the grace period), then SIGTERM and SIGKILL once what is left of the grace period
  * has passed (at least 2 s after a preStop hook, as the kubelet's minimum shutdown window).
- * A pod is killed with all its containers in parallel, then its sandbox is stopped.
+ * A pod is killed with all its containers in parallel — sidecars waiting for their turn
+ * (termination-order.ts) after their preStop hook, as the kubelet does — then its sandbox is stopped.
  */
 import type * as k8s from 'kubernetes-types/core/v1.js';
 import { log } from '../log.ts';
@@ -10,6 +11,7 @@ import type { ContainerSummary } from '../runtime/runtime.ts';
 import { RuntimeNotFoundError } from '../runtime/runtime.ts';
 import { runHandler } from './probe-runners.ts';
 import type { PodRuntime } from './pod-runtime.ts';
+import { hasSidecars, TerminationOrdering } from './termination-order.ts';
 import type { AgentContext } from './types.ts';
 import { asObject, fieldPathOf, podDesc, type ContainerKind, type Pod } from './util.ts';
 
@@ -36,10 +38,20 @@ export interface KillOptions {
   podIP?: string;
   /** No Killing event (the pod is already gone from the API); the preStop hook still runs. */
   quiet?: boolean;
+  /** The whole pod stops: the container waits for its turn (sidecars last) before SIGTERM. */
+  ordering?: TerminationOrdering;
 }
 
 export async function killContainer(ctx: AgentContext, pod: Pod, c: ContainerSummary, o: KillOptions): Promise<void> {
   if (c.state !== 'running') return;
+  try {
+    await stopOne(ctx, pod, c, o);
+  } finally {
+    o.ordering?.terminated(c.name);
+  }
+}
+
+async function stopOne(ctx: AgentContext, pod: Pod, c: ContainerSummary, o: KillOptions): Promise<void> {
   const found = specOf(pod, c.name);
   let grace = o.graceSeconds;
   if (found) {
@@ -61,6 +73,10 @@ export async function killContainer(ctx: AgentContext, pod: Pod, c: ContainerSum
       grace = Math.max(MIN_GRACE_AFTER_HOOK, grace - Math.floor((Date.now() - started) / 1000));
     }
   }
+  if (o.ordering && grace > 0) {
+    const waited = Math.floor(await o.ordering.waitForTurn(c.name, grace));
+    if (waited > 0) grace = Math.max(MIN_GRACE_AFTER_HOOK, grace - waited);
+  }
   try {
     await ctx.runtime.stopContainer(c.id, grace);
   } catch (err) {
@@ -68,10 +84,11 @@ export async function killContainer(ctx: AgentContext, pod: Pod, c: ContainerSum
   }
 }
 
-/** Kills every running container of the pod (in parallel), then stops its sandboxes. */
+/** Kills every running container of the pod (in parallel, sidecars last), then stops its sandboxes. */
 export async function killPod(ctx: AgentContext, pod: Pod, rt: PodRuntime, o: KillOptions): Promise<void> {
   const running = rt.containers.filter((c) => c.state === 'running');
   if (running.length) log.info('killing pod', { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, grace: o.graceSeconds, containers: running.length });
-  await Promise.all(running.map((c) => killContainer(ctx, pod, c, o)));
+  const ordering = hasSidecars(pod) ? new TerminationOrdering(pod, running.map((c) => c.name)) : undefined;
+  await Promise.all(running.map((c) => killContainer(ctx, pod, c, { ...o, ...(ordering ? { ordering } : {}) })));
   await Promise.all(rt.sandboxes.filter((s) => s.state === 'ready').map((s) => ctx.runtime.stopPodSandbox(s.id)));
 }

@@ -21,12 +21,13 @@ export function isPodReady(pod: KubeObject): boolean {
   return (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
 }
 
-/** Resolve a Service port's targetPort against one pod: a number, or a named container port. */
+/** Resolve a Service port's targetPort against one pod: a number, or a named port of a container or sidecar. */
 export function resolveTargetPort(port: any, pod: KubeObject): number | undefined {
   const tp = port.targetPort ?? port.port;
   if (typeof tp === 'number') return tp;
   if (/^\d+$/.test(String(tp))) return Number(tp);
-  for (const c of pod.spec?.containers ?? []) {
+  const sidecars = (pod.spec?.initContainers ?? []).filter((c: any) => c?.restartPolicy === 'Always');
+  for (const c of [...(pod.spec?.containers ?? []), ...sidecars]) {
     for (const p of c.ports ?? []) if (p.name === tp && (p.protocol ?? 'TCP') === (port.protocol ?? 'TCP')) return p.containerPort;
   }
   return undefined;

@@ -59,11 +59,7 @@ function validateContainer(c: any, path: string, ctx: ContainerContext, init: bo
   errs.push(...validateEnvFrom(c.envFrom, `${path}.envFrom`));
   errs.push(...validateContainerResources(c.resources, `${path}.resources`));
   errs.push(...validateVolumeMounts(c.volumeMounts, `${path}.volumeMounts`, ctx.volumes));
-  for (const kind of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) {
-    if (!has(c[kind])) continue;
-    if (init && !sidecar) errs.push(Forbidden(`${path}.${kind}`, 'may not be set for init containers without restartPolicy=Always'));
-    else errs.push(...validateProbe(c[kind], `${path}.${kind}`, kind !== 'readinessProbe'));
-  }
+  // Lifecycle, then the probes (Kubernetes' order); both only for sidecars among init containers.
   if (has(c.lifecycle)) {
     if (init && !sidecar) errs.push(Forbidden(`${path}.lifecycle`, 'may not be set for init containers without restartPolicy=Always'));
     else {
@@ -71,6 +67,11 @@ function validateContainer(c: any, path: string, ctx: ContainerContext, init: bo
         if (has(c.lifecycle[hook])) errs.push(...validateHandler(c.lifecycle[hook], `${path}.lifecycle.${hook}`, true));
       }
     }
+  }
+  for (const kind of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) {
+    if (!has(c[kind])) continue;
+    if (init && !sidecar) errs.push(Forbidden(`${path}.${kind}`, 'may not be set for init containers without restartPolicy=Always'));
+    else errs.push(...validateProbe(c[kind], `${path}.${kind}`, kind !== 'readinessProbe'));
   }
   const sc = obj(c.securityContext);
   if (sc) {
@@ -234,7 +235,7 @@ function validateHandler(h: any, path: string, hook: boolean): Errs {
   return errs;
 }
 
-/** validateProbe; liveness and startup probes need successThreshold 1. */
+/** validateProbe; liveness and startup probes need successThreshold 1, readiness probes take no terminationGracePeriodSeconds. */
 function validateProbe(p: any, path: string, mustSucceedOnce: boolean): Errs {
   const errs = validateHandler(p, path, false);
   if (!obj(p)) return errs;
@@ -244,6 +245,8 @@ function validateProbe(p: any, path: string, mustSucceedOnce: boolean): Errs {
   if (mustSucceedOnce && isInt(p.successThreshold) && p.successThreshold !== 1 && p.successThreshold !== 0) {
     errs.push(Inv(`${path}.successThreshold`, p.successThreshold, 'must be 1'));
   }
-  errs.push(...positive(`${path}.terminationGracePeriodSeconds`, p.terminationGracePeriodSeconds));
+  if (!mustSucceedOnce && has(p.terminationGracePeriodSeconds)) {
+    errs.push(Inv(`${path}.terminationGracePeriodSeconds`, p.terminationGracePeriodSeconds, 'must not be set for readinessProbes'));
+  } else errs.push(...positive(`${path}.terminationGracePeriodSeconds`, p.terminationGracePeriodSeconds));
   return errs;
 }

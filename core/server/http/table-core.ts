@@ -8,30 +8,38 @@ function podRow(pod: KubeObject, now: number): unknown[] {
   let restarts = 0;
   let sidecarRestarts = 0;
   let lastRestart = 0;
-  const total = (spec.containers ?? []).length;
+  let lastSidecarRestart = 0;
+  const initSpecs: any[] = spec.initContainers ?? [];
+  const sidecar = (name: string) => initSpecs.find((c) => c.name === name)?.restartPolicy === 'Always';
+  // Sidecars (restartable init containers) count as containers, as kubectl's printPod counts them.
+  const total = (spec.containers ?? []).length + initSpecs.filter((c) => c?.restartPolicy === 'Always').length;
   let ready = 0;
   let reason: string = status.reason || status.phase || '';
   const conditions: any[] = status.conditions ?? [];
   for (const c of conditions) {
     if (c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'SchedulingGated') reason = 'SchedulingGated';
   }
-  const noteRestart = (cs: any) => {
+  const finishedAt = (cs: any) => {
     const at = Date.parse(cs.lastState?.terminated?.finishedAt ?? '');
-    if (!Number.isNaN(at) && at > lastRestart) lastRestart = at;
+    return Number.isNaN(at) ? 0 : at;
   };
-  const initSpecs: any[] = spec.initContainers ?? [];
-  const sidecar = (name: string) => initSpecs.find((c) => c.name === name)?.restartPolicy === 'Always';
   let initializing = false;
   const inits: any[] = status.initContainerStatuses ?? [];
   for (let i = 0; i < inits.length; i++) {
     const cs = inits[i];
     restarts += cs.restartCount ?? 0;
-    noteRestart(cs);
-    if (sidecar(cs.name)) sidecarRestarts += cs.restartCount ?? 0;
+    lastRestart = Math.max(lastRestart, finishedAt(cs));
+    if (sidecar(cs.name)) {
+      sidecarRestarts += cs.restartCount ?? 0;
+      lastSidecarRestart = Math.max(lastSidecarRestart, finishedAt(cs));
+    }
     const t = cs.state?.terminated;
     const w = cs.state?.waiting;
     if (t && t.exitCode === 0) continue;
-    if (sidecar(cs.name) && cs.started) continue;
+    if (sidecar(cs.name) && cs.started) {
+      if (cs.ready) ready++;
+      continue;
+    }
     if (t) reason = t.reason ? `Init:${t.reason}` : t.signal ? `Init:Signal:${t.signal}` : `Init:ExitCode:${t.exitCode}`;
     else if (w?.reason && w.reason !== 'PodInitializing') reason = `Init:${w.reason}`;
     else reason = `Init:${i}/${initSpecs.length}`;
@@ -41,12 +49,13 @@ function podRow(pod: KubeObject, now: number): unknown[] {
   const initialized = conditions.some((c) => c.type === 'Initialized' && c.status === 'True');
   if (!initializing || initialized) {
     restarts = sidecarRestarts;
+    lastRestart = lastSidecarRestart;
     let hasRunning = false;
     const css: any[] = status.containerStatuses ?? [];
     for (let i = css.length - 1; i >= 0; i--) {
       const cs = css[i];
       restarts += cs.restartCount ?? 0;
-      noteRestart(cs);
+      lastRestart = Math.max(lastRestart, finishedAt(cs));
       const w = cs.state?.waiting;
       const t = cs.state?.terminated;
       if (w?.reason) reason = w.reason;

@@ -35,6 +35,7 @@ const cache = new WeakMap<KubeObject, PodRow>();
 interface CState {
   name: string;
   ready?: boolean;
+  started?: boolean;
   restartCount?: number;
   state?: { waiting?: { reason?: string; message?: string }; terminated?: { reason?: string; exitCode?: number; signal?: number; message?: string }; running?: unknown };
 }
@@ -46,9 +47,11 @@ export function podStatus(pod: KubeObject): { status: string; tone: StatusTone; 
   const inits: CState[] = st.initContainerStatuses ?? [];
   const containers: CState[] = st.containerStatuses ?? [];
   let initializing = false;
+  const sidecar = isSidecarOf(pod);
   inits.forEach((c, i) => {
     const t = c.state?.terminated;
     if (t && t.exitCode === 0) return;
+    if (sidecar(c.name) && c.started) return; // a started sidecar is done initializing
     if (initializing) return;
     initializing = true;
     if (t) reason = t.reason ? `Init:${t.reason}` : t.signal ? `Init:Signal:${t.signal}` : `Init:ExitCode:${t.exitCode}`;
@@ -57,7 +60,8 @@ export function podStatus(pod: KubeObject): { status: string; tone: StatusTone; 
       message = c.state.waiting.message ?? message;
     } else reason = `Init:${i}/${(pod.spec?.initContainers ?? []).length}`;
   });
-  if (!initializing) {
+  const initialized = (st.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Initialized' && c.status === 'True');
+  if (!initializing || initialized) {
     let hasRunning = false;
     for (let i = containers.length - 1; i >= 0; i--) {
       const c = containers[i]!;
@@ -93,8 +97,11 @@ export function podRow(pod: KubeObject): PodRow {
   let r = cache.get(pod);
   if (r) return r;
   const { status, tone, message } = podStatus(pod);
-  const cs: CState[] = pod.status?.containerStatuses ?? [];
-  const total = (pod.spec?.containers ?? []).length;
+  // Sidecars (init containers with restartPolicy Always) count as containers, as in kubectl.
+  const sidecar = isSidecarOf(pod);
+  const sidecars = ((pod.status?.initContainerStatuses ?? []) as CState[]).filter((c) => sidecar(c.name));
+  const cs: CState[] = [...sidecars, ...(pod.status?.containerStatuses ?? [])];
+  const total = (pod.spec?.containers ?? []).length + ((pod.spec?.initContainers ?? []) as Array<{ restartPolicy?: string }>).filter((c) => c.restartPolicy === 'Always').length;
   const readyCount = cs.filter((c) => c.ready).length;
   const restarts = cs.reduce((n, c) => n + (c.restartCount ?? 0), 0);
   const namespace = pod.metadata.namespace ?? 'default';
@@ -125,19 +132,42 @@ export function podRow(pod: KubeObject): PodRow {
   return r;
 }
 
-/** The pod's requests summed over its containers (init containers: the max, as the scheduler). */
+/**
+ * The pod's requests as the scheduler counts them: the containers and sidecars summed, raised to
+ * the largest init container (plus the sidecars started before it).
+ */
 export function podRequests(pod: KubeObject, parse: (q: string | undefined) => number): { cpu: number; memory: number } {
+  type C = { restartPolicy?: string; resources?: { requests?: Record<string, string> } };
   let cpu = 0;
   let memory = 0;
-  for (const c of (pod.spec?.containers ?? []) as Array<{ resources?: { requests?: Record<string, string> } }>) {
+  for (const c of (pod.spec?.containers ?? []) as C[]) {
     cpu += parse(c.resources?.requests?.cpu);
     memory += parse(c.resources?.requests?.memory);
   }
-  for (const c of (pod.spec?.initContainers ?? []) as Array<{ resources?: { requests?: Record<string, string> } }>) {
-    cpu = Math.max(cpu, parse(c.resources?.requests?.cpu));
-    memory = Math.max(memory, parse(c.resources?.requests?.memory));
+  let sideCpu = 0;
+  let sideMemory = 0;
+  let initCpu = 0;
+  let initMemory = 0;
+  for (const c of (pod.spec?.initContainers ?? []) as C[]) {
+    const rc = parse(c.resources?.requests?.cpu);
+    const rm = parse(c.resources?.requests?.memory);
+    if (c.restartPolicy === 'Always') {
+      sideCpu += rc;
+      sideMemory += rm;
+      cpu += rc;
+      memory += rm;
+    } else {
+      initCpu = Math.max(initCpu, rc + sideCpu);
+      initMemory = Math.max(initMemory, rm + sideMemory);
+    }
   }
-  return { cpu, memory };
+  return { cpu: Math.max(cpu, initCpu), memory: Math.max(memory, initMemory) };
+}
+
+/** Whether the named init container is a sidecar (restartPolicy Always). */
+function isSidecarOf(pod: KubeObject): (name: string) => boolean {
+  const specs = (pod.spec?.initContainers ?? []) as Array<{ name: string; restartPolicy?: string }>;
+  return (name) => specs.some((c) => c.name === name && c.restartPolicy === 'Always');
 }
 
 export function isTerminated(pod: KubeObject): boolean {

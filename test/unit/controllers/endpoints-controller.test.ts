@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { EndpointsController } from '../../../core/controllers/endpoints-controller.ts';
+import { EndpointsController, resolveTargetPort } from '../../../core/controllers/endpoints-controller.ts';
 import { harness, eventually } from './helpers.ts';
 import { isApiError } from '../../../core/api/errors.ts';
 
@@ -37,5 +37,20 @@ describe('EndpointsController', () => {
     await h.client.delete({ apiVersion: 'v1', kind: 'Service', namespace: 'default', name: 'web' });
     await eventually(() => h.client.get(EP).then(() => false, (e) => isApiError(e, 'NotFound')));
     await h.close();
+  });
+
+  it("resolves a named targetPort to a sidecar's port too (not an ordinary init container's)", () => {
+    const pod: any = {
+      spec: {
+        initContainers: [
+          { name: 'setup', ports: [{ name: 'setup', containerPort: 1 }] },
+          { name: 'proxy', restartPolicy: 'Always', ports: [{ name: 'proxy', containerPort: 15001 }] },
+        ],
+        containers: [{ name: 'app', ports: [{ name: 'http', containerPort: 8080 }] }],
+      },
+    };
+    expect(resolveTargetPort({ targetPort: 'http' }, pod)).toBe(8080);
+    expect(resolveTargetPort({ targetPort: 'proxy' }, pod)).toBe(15001);
+    expect(resolveTargetPort({ targetPort: 'setup' }, pod)).toBeUndefined();
   });
 });
