@@ -37,6 +37,7 @@ import { CronJobController } from './controllers/cronjob-controller.ts';
 import { HpaController } from './controllers/hpa-controller.ts';
 import { ResourceQuotaController } from './controllers/resource-quota-controller.ts';
 import { EventTTLController } from './controllers/event-ttl-controller.ts';
+import { DisruptionController } from './controllers/disruption-controller.ts';
 import type { PodMetricsSource, PodUsage } from './controllers/hpa/metrics.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { NodeAgent } from './agent/node-agent.ts';
@@ -196,7 +197,8 @@ export async function startCluster(cfg: ClusterConfig): Promise<Cluster> {
       .add((ctx) => new CronJobController(ctx), 1)
       .add((ctx) => new HpaController(ctx, metrics), 1)
       .add((ctx) => new ResourceQuotaController(ctx), 1)
-      .add((ctx) => new EventTTLController(ctx), 1);
+      .add((ctx) => new EventTTLController(ctx), 1)
+      .add((ctx) => new DisruptionController(ctx), 1);
     await manager.start();
     scheduler = new Scheduler({ client: client.as({ username: 'system:kube-scheduler', groups: ['system:masters'] }) });
     await scheduler.start();

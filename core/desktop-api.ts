@@ -298,11 +298,15 @@ export interface DrainArgs extends NodeArgs {
   gracePeriodSeconds?: number;
   /** Also delete pods no controller manages (they are lost). */
   force?: boolean;
+  /** How long evictions refused by a PodDisruptionBudget are retried (default 30 s; 0: once). */
+  timeoutSeconds?: number;
 }
 
 export interface DrainResult {
   evicted: string[];
   skipped: Array<{ pod: string; reason: string }>;
+  /** Pods still refused by their PodDisruptionBudget when the timeout ran out. */
+  blocked: Array<{ pod: string; budget: string; reason: string }>;
 }
 
 export interface Taint {
@@ -557,7 +561,7 @@ export interface DesktopCalls {
 
   'nodes.cordon': { args: NodeArgs; result: null };
   'nodes.uncordon': { args: NodeArgs; result: null };
-  /** Cordon, then evict every pod but DaemonSet pods (unmanaged pods only with `force`). */
+  /** Cordon, then evict (honouring PodDisruptionBudgets) every pod but DaemonSet pods (unmanaged pods only with `force`). */
   'nodes.drain': { args: DrainArgs; result: DrainResult };
   'nodes.add': { args: AddNodeArgs; result: null };
   'nodes.remove': { args: NodeArgs; result: null };

@@ -57,6 +57,7 @@ export const KINDS: readonly KindInfo[] = [
   k('Job', 'batch', 'v1', 'jobs', true, [], ALL, ['status']),
   k('CronJob', 'batch', 'v1', 'cronjobs', true, ['cj'], ALL, ['status']),
   k('HorizontalPodAutoscaler', 'autoscaling', 'v2', 'horizontalpodautoscalers', true, ['hpa'], ALL, ['status']),
+  k('PodDisruptionBudget', 'policy', 'v1', 'poddisruptionbudgets', true, ['pdb'], [], ['status']),
   k('Role', 'rbac.authorization.k8s.io', 'v1', 'roles', true),
   k('RoleBinding', 'rbac.authorization.k8s.io', 'v1', 'rolebindings', true),
   k('ClusterRole', 'rbac.authorization.k8s.io', 'v1', 'clusterroles', false),

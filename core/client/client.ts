@@ -78,6 +78,11 @@ export interface Client {
   delete<T extends KubeObject = KubeObject>(ref: ObjectRef, opts?: DeleteOptions): Promise<T>;
   /** pods/binding: assign an unbound pod to a node (Conflict when already bound). */
   bind(pod: { namespace: string; name: string }, nodeName: string, opts?: WriteOptions): Promise<void>;
+  /**
+   * pods/eviction: delete the pod unless its PodDisruptionBudget forbids it (TooManyRequests,
+   * 429: try again later). `opts` are the Eviction's deleteOptions.
+   */
+  evict(pod: { namespace: string; name: string }, opts?: DeleteOptions): Promise<void>;
   watch<T extends KubeObject = KubeObject>(
     ref: KindRef,
     opts: WatchOptions,

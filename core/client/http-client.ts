@@ -132,6 +132,18 @@ export class HttpClient implements Client {
     await this.call('POST', this.path(info, pod.namespace, pod.name, 'binding', writeQuery(opts)), body);
   }
 
+  async evict(pod: { namespace: string; name: string }, opts: DeleteOptions = {}): Promise<void> {
+    const info = this.kind('v1', 'Pod');
+    const deleteOptions = {
+      ...(opts.propagationPolicy ? { propagationPolicy: opts.propagationPolicy } : {}),
+      ...(opts.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: opts.gracePeriodSeconds } : {}),
+      ...(opts.preconditions ? { preconditions: opts.preconditions } : {}),
+      ...(opts.dryRun ? { dryRun: ['All'] } : {}),
+    };
+    const body = { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod.name, namespace: pod.namespace }, deleteOptions };
+    await this.call('POST', this.path(info, pod.namespace, pod.name, 'eviction'), body);
+  }
+
   watch<T extends KubeObject = KubeObject>(ref: KindRef, opts: WatchOptions, onEvent: (ev: ClientWatchEvent<T>) => void): WatchHandle {
     const info = this.kind(ref.apiVersion, ref.kind);
     let closed = false;

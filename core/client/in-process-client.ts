@@ -2,6 +2,7 @@
 import type { KubeList, KubeObject } from '../api/types.ts';
 import { SYSTEM_ADMIN, type UserInfo } from '../server/admission/chain.ts';
 import type { ApiServer } from '../server/api-server.ts';
+import { evictPod } from '../server/eviction.ts';
 import type {
   Client,
   ClientWatchEvent,
@@ -49,6 +50,9 @@ export class InProcessClient implements Client {
   }
   bind(pod: { namespace: string; name: string }, nodeName: string, opts?: WriteOptions): Promise<void> {
     return this.server.bind(pod.namespace, pod.name, nodeName, this.user, opts);
+  }
+  evict(pod: { namespace: string; name: string }, opts: DeleteOptions = {}): Promise<void> {
+    return evictPod(this.server, pod.namespace, pod.name, opts, this.user);
   }
   watch<T extends KubeObject = KubeObject>(ref: KindRef, opts: WatchOptions, onEvent: (ev: ClientWatchEvent<T>) => void): WatchHandle {
     return this.server.watch(ref, opts, onEvent as (ev: ClientWatchEvent) => void);

@@ -1,14 +1,12 @@
 /**
- * nodes.cordon / uncordon / drain / add / remove. Drain is `kubectl drain` without PodDisruption
- * budgets (Wheelhouse has none): cordon, then delete ("evict") every pod on the node except
- * DaemonSet pods (their controller would put them right back) and, unless `force`, pods no
- * controller manages (they would be lost) — those are reported as skipped, with the reason.
+ * nodes.cordon / uncordon / drain / add / remove. Drain is `kubectl drain` (see drain.ts): cordon,
+ * then evict through pods/eviction, so PodDisruptionBudgets are honoured.
  * Adding and removing nodes works on local nodes (this app's own node agents).
  */
 import { isApiError } from '../api/errors.ts';
 import { parseQuantity, QuantityError } from '../api/quantity.ts';
-import type { KubeObject } from '../api/types.ts';
-import { DesktopError, type DrainResult } from '../desktop-api.ts';
+import { DesktopError } from '../desktop-api.ts';
+import { drainNode } from './drain.ts';
 import type { HandlerMap } from './handler-types.ts';
 import { retryOnConflict } from './retry.ts';
 
@@ -38,37 +36,7 @@ export const nodeHandlers: HandlerMap<'nodes.cordon' | 'nodes.uncordon' | 'nodes
   },
 
   async 'nodes.drain'(s, a) {
-    await retryOnConflict(() => s.client.patch({ ...NODE, name: a.name }, 'merge', { spec: { unschedulable: true } }, opts));
-    const pods = await s.client.list<KubeObject>({ apiVersion: 'v1', kind: 'Pod' }, { fieldSelector: `spec.nodeName=${a.name}` });
-    const result: DrainResult = { evicted: [], skipped: [] };
-    for (const p of pods.items) {
-      const key = `${p.metadata.namespace}/${p.metadata.name}`;
-      if (p.metadata.deletionTimestamp) continue;
-      const owner = p.metadata.ownerReferences?.find((o) => o.controller);
-      if (owner?.kind === 'DaemonSet') {
-        result.skipped.push({ pod: key, reason: 'DaemonSet-managed (its controller runs it on every eligible node)' });
-        continue;
-      }
-      if (p.metadata.annotations?.['kubernetes.io/config.mirror']) {
-        result.skipped.push({ pod: key, reason: 'mirror pod' });
-        continue;
-      }
-      const finished = p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
-      if (!owner && !finished && !a.force) {
-        result.skipped.push({ pod: key, reason: 'not managed by a controller: it would be lost (drain with force to delete it)' });
-        continue;
-      }
-      try {
-        await s.client.delete({ apiVersion: 'v1', kind: 'Pod', namespace: p.metadata.namespace, name: p.metadata.name! }, {
-          ...(a.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: a.gracePeriodSeconds } : {}),
-          ...opts,
-        });
-        result.evicted.push(key);
-      } catch (e) {
-        if (!isApiError(e, 'NotFound')) result.skipped.push({ pod: key, reason: (e as Error).message });
-      }
-    }
-    return result;
+    return drainNode(s.client, a, opts.fieldManager);
   },
 
   async 'nodes.add'(s, a) {

@@ -80,7 +80,7 @@ export const SCHEMAS: { [K in CallName]: Check<CallArgs<K>> } = {
 
   'nodes.cordon': obj({ name: nodeName }),
   'nodes.uncordon': obj({ name: nodeName }),
-  'nodes.drain': obj({ name: nodeName, gracePeriodSeconds: optional(int(0, 3600)), force: optional(bool) }),
+  'nodes.drain': obj({ name: nodeName, gracePeriodSeconds: optional(int(0, 3600)), force: optional(bool), timeoutSeconds: optional(int(0, 3600)) }),
   'nodes.add': obj({
     name: dnsLabel,
     cpu: str({ min: 1, max: 32, pattern: /^[0-9.]+m?$/, patternText: 'must be a CPU quantity such as 2 or 500m' }),

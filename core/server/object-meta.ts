@@ -29,6 +29,8 @@ export function prepareForCreate(info: KindInfo, obj: KubeObject): void {
   if (info.kind === 'Pod') obj.status = { phase: 'Pending', qosClass: qosClass(obj) };
   if (info.kind === 'Namespace') obj.status = { phase: 'Active' };
   if (info.kind === 'PersistentVolumeClaim' || info.kind === 'PersistentVolume') obj.status = { phase: 'Pending' };
+  // PodDisruptionBudgetStatus's counters are not omitempty: a new budget shows them at 0.
+  if (info.kind === 'PodDisruptionBudget') obj.status = { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 };
   if (hasGeneration(info)) obj.metadata.generation = 1;
   else delete obj.metadata.generation;
   delete obj.metadata.deletionTimestamp;

@@ -20,6 +20,7 @@ import {
   validateConfigMap, validateConfigMapUpdate, validatePV, validatePVC, validatePVCUpdate, validatePVUpdate, validateSecret,
   validateSecretUpdate,
 } from './config.ts';
+import { validatePodDisruptionBudget } from './disruption.ts';
 import { validateHPA } from './hpa.ts';
 import { validateCronJob, validateJob, validateJobUpdate } from './jobs.ts';
 import { validatePod, validatePodUpdate } from './pod.ts';
@@ -62,6 +63,7 @@ const RULES: Record<string, KindRules> = {
   Job: { create: validateJob, update: validateJobUpdate },
   CronJob: { create: validateCronJob },
   HorizontalPodAutoscaler: { create: validateHPA },
+  PodDisruptionBudget: { create: validatePodDisruptionBudget },
   Role: { name: nameIsPathSegment, create: validateRole },
   RoleBinding: { name: nameIsPathSegment, create: validateRoleBinding, update: validateBindingUpdate },
   ClusterRole: { name: nameIsPathSegment, create: validateClusterRole },

@@ -107,9 +107,9 @@ export function groupVersions(): Array<{ group: string; version: string }> {
     seen.add(key);
     out.push({ group: r.group, version: r.version });
   }
-  // policy/v1 is served for pods/eviction only (PodDisruptionBudgets are not supported); kubectl
-  // drain looks for the group before it evicts.
-  out.push({ group: 'policy', version: 'v1' });
+  // policy/v1 (PodDisruptionBudgets, and the Eviction kind of pods/eviction): kubectl drain looks
+  // for the group before it evicts.
+  if (!seen.has('policy/v1')) out.push({ group: 'policy', version: 'v1' });
   return out;
 }
 

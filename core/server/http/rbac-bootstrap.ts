@@ -28,6 +28,7 @@ const viewRules: PolicyRule[] = [
   { apiGroups: ['apps'], resources: APPS, verbs: READ },
   { apiGroups: ['batch'], resources: BATCH, verbs: READ },
   { apiGroups: ['autoscaling'], resources: HPA, verbs: READ },
+  { apiGroups: ['policy'], resources: ['poddisruptionbudgets', 'poddisruptionbudgets/status'], verbs: READ },
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: READ },
   { apiGroups: ['metrics.k8s.io'], resources: ['pods', 'nodes'], verbs: READ },
 ];
@@ -41,6 +42,7 @@ const editRules: PolicyRule[] = [
   { apiGroups: ['apps'], resources: ['deployments', 'deployments/scale', 'replicasets', 'replicasets/scale', 'statefulsets', 'statefulsets/scale', 'daemonsets'], verbs: WRITE },
   { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: WRITE },
   { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: WRITE },
+  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: WRITE },
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: WRITE },
 ];
 

@@ -117,6 +117,8 @@ export function sendError(res: ServerResponse, e: unknown, enc: Encoding = 'json
   const err = toApiError(e);
   const headers: Record<string, string> = {};
   if (err.code === 401) headers['WWW-Authenticate'] = 'Bearer realm="wheelhouse"';
+  const retryAfter = err.status.details?.retryAfterSeconds;
+  if (retryAfter && retryAfter > 0) headers['Retry-After'] = String(retryAfter);
   send(res, err.code, err.status, enc === 'yaml' ? 'yaml' : 'json', headers);
 }
 

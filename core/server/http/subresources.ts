@@ -2,14 +2,14 @@
  * Subresources served on top of the API layer's get/patch/delete/bind:
  *
  *  - {deployments,replicasets,statefulsets}/scale  GET/PUT/PATCH, autoscaling/v1 Scale
- *  - pods/eviction   POST: deletes the pod with the Eviction's deleteOptions. PodDisruptionBudgets
- *                    are not supported, so an eviction is never refused for a budget (no 429).
+ *  - pods/eviction   POST: evicts the pod honouring its PodDisruptionBudget (core/server/eviction.ts):
+ *                    429 when the budget allows no disruption, 500 for more than one budget
  *  - pods/binding    POST: api.bind
  *  - serviceaccounts/token  POST TokenRequest (`kubectl create token`), optionally bound to a Secret
  *                    or Pod of the namespace (spec.boundObjectRef): deleting it revokes the token
  *  - namespaces/finalize    PUT: sets spec.finalizers
  */
-import { ApiError, badRequest, conflict, invalid } from '../../api/errors.ts';
+import { ApiError, badRequest, conflict, invalid, isApiError } from '../../api/errors.ts';
 import { apiVersionOf, type KindInfo } from '../../api/kinds.ts';
 import type { KubeObject } from '../../api/types.ts';
 import { applyJsonPatch, jsonMergePatch, strategicMergePatch } from '../../api/merge.ts';
@@ -17,6 +17,7 @@ import { selectorToString } from '../../api/selectors.ts';
 import type { DeleteOptions } from '../../client/client.ts';
 import type { UserInfo } from '../admission/chain.ts';
 import type { ApiServer } from '../api-server.ts';
+import { evictPod, MULTIPLE_BUDGETS } from '../eviction.ts';
 import type { BoundObject, TokenAuthenticator } from './auth.ts';
 import { patchTypeOf } from './patch.ts';
 import { decodeBody, success } from './respond.ts';
@@ -111,8 +112,18 @@ export function deleteOptions(body: Record<string, any> | undefined, q: URLSearc
 }
 
 export async function serveEviction(api: ApiServer, namespace: string, name: string, body: Record<string, any>, user: UserInfo, dryRun: boolean) {
-  if (body?.metadata?.name && body.metadata.name !== name) throw badRequest('name in URL does not match name in Eviction object');
-  await api.delete({ apiVersion: 'v1', kind: 'Pod', namespace, name }, user, deleteOptions(body?.deleteOptions, new URLSearchParams(), dryRun));
+  if (body?.metadata?.name !== name) throw badRequest('name in URL does not match name in Eviction object');
+  const raw = body?.deleteOptions && typeof body.deleteOptions === 'object' ? body.deleteOptions : undefined;
+  try {
+    await evictPod(api, namespace, name, deleteOptions(raw, new URLSearchParams(), dryRun), user);
+  } catch (e) {
+    if (isApiError(e, 'InternalError') && e.message === MULTIPLE_BUDGETS) {
+      const plain = new ApiError('InternalError', MULTIPLE_BUDGETS);
+      delete plain.status.reason; // as kube-apiserver: a failure Status with code 500 and no reason
+      throw plain;
+    }
+    throw e;
+  }
   return success(201);
 }
 

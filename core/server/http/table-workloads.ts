@@ -1,4 +1,4 @@
-/** Table printers for workloads, autoscaling, RBAC and scheduling kinds, as kube-apiserver prints them. */
+/** Table printers for workloads, autoscaling, disruption budgets, RBAC and scheduling kinds, as kube-apiserver prints them. */
 import type { KubeObject } from '../../api/types.ts';
 import { AGE, col, containersAndImages, formatLabels, formatSelector, humanDuration, NAME, since, type Column, type Printer } from './table-util.ts';
 
@@ -105,6 +105,13 @@ export const PRINTERS_WORKLOADS: Record<string, Printer> = {
     row: (h, now) => {
       const ref = h.spec?.scaleTargetRef ?? {};
       return [h.metadata.name, `${ref.kind}/${ref.name}`, hpaTargets(h), h.spec?.minReplicas != null ? String(h.spec.minReplicas) : '<unset>', h.spec?.maxReplicas ?? 0, num(h.status?.currentReplicas), since(h.metadata.creationTimestamp, now)];
+    },
+  },
+  PodDisruptionBudget: {
+    columns: [NAME(), col('Min Available'), col('Max Unavailable'), col('Allowed Disruptions', 'integer'), AGE()],
+    row: (p, now) => {
+      const io = (v: unknown) => (v === undefined || v === null ? 'N/A' : String(v));
+      return [p.metadata.name, io(p.spec?.minAvailable), io(p.spec?.maxUnavailable), num(p.status?.disruptionsAllowed), since(p.metadata.creationTimestamp, now)];
     },
   },
   ControllerRevision: {

@@ -123,6 +123,9 @@ class FakeClient implements Client {
   bind(): never {
     throw new Error('not used by apply');
   }
+  evict(): never {
+    throw new Error('not used by apply');
+  }
 }
 
 function validate(obj: KubeObject): FieldError[] {
