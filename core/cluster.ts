@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { isApiError } from './api/errors.ts';
 import type { KubeObject } from './api/types.ts';
 import { openStore, type Store } from './store/index.ts';
+import type { StoreOpenOptions } from './store/store.ts';
 import { acquireStoreLock } from './store/drivers/store-lock.ts';
 import { EncryptingStore } from './store/encryption.ts';
 import { fileKeyProvider, type KeyProvider } from './store/key-provider.ts';
@@ -78,6 +79,8 @@ export interface ClusterConfig {
   network?: NetworkConfig;
   /** The key that encrypts Secrets at rest. Default: `<dataDir>/encryption-key` (created 0600); the desktop app passes an OS-keychain one. */
   encryptionKey?: KeyProvider;
+  /** Watch history the store keeps for resuming watches (default 10,000 events, 5 minutes). */
+  watchHistory?: StoreOpenOptions;
 }
 
 export interface NetworkConfig {
@@ -140,7 +143,7 @@ export async function startCluster(cfg: ClusterConfig): Promise<Cluster> {
   let store: Store;
   try {
     // Secrets are encrypted at rest (AES-256-GCM); plaintext ones from before are rewritten now.
-    store = await EncryptingStore.open(await openStore(storeUrl), cfg.encryptionKey ?? fileKeyProvider(dataDir));
+    store = await EncryptingStore.open(await openStore(storeUrl, cfg.watchHistory ?? {}), cfg.encryptionKey ?? fileKeyProvider(dataDir));
   } catch (e) {
     await lock.release();
     throw e;

@@ -90,7 +90,15 @@ export function isStoreError(e: unknown, code?: StoreErrorCode): e is StoreError
   return e instanceof StoreError && (code === undefined || e.code === code);
 }
 
-export type StoreFactory = (rest: string, url: string) => Promise<Store>;
+/** Options every driver takes (on top of what its URL says). */
+export interface StoreOpenOptions {
+  /** Watch history kept for resuming watches: at most this many events (default 10,000)… */
+  historyLimit?: number;
+  /** …and none older than this (default 5 minutes). */
+  historyMaxAgeMs?: number;
+}
+
+export type StoreFactory = (rest: string, url: string, opts: StoreOpenOptions) => Promise<Store>;
 
 const drivers = new Map<string, StoreFactory>();
 
@@ -100,7 +108,7 @@ export function registerStoreDriver(scheme: string, factory: StoreFactory): void
 }
 
 /** Open a store from its URL, e.g. `memory:` or `lowdb:/home/me/.wheelhouse/store.json`. */
-export async function openStore(url: string): Promise<Store> {
+export async function openStore(url: string, opts: StoreOpenOptions = {}): Promise<Store> {
   const m = /^([a-z0-9+.-]+):(.*)$/i.exec(url);
   if (!m) throw new Error(`store URL "${url}" has no scheme (expected memory:, lowdb:<path> or etcd://…)`);
   const scheme = m[1]!.toLowerCase();
@@ -108,5 +116,5 @@ export async function openStore(url: string): Promise<Store> {
   if (!factory) {
     throw new Error(`no store driver for "${scheme}:" (known: ${[...drivers.keys()].map((s) => s + ':').join(', ')})`);
   }
-  return factory(m[2]!, url);
+  return factory(m[2]!, url, opts);
 }

@@ -270,4 +270,4 @@ export function lowdbPathFromUrl(rest: string, url: string): string {
   return path;
 }
 
-registerStoreDriver('lowdb', (rest, url) => openLowdbStore(lowdbPathFromUrl(rest, url)));
+registerStoreDriver('lowdb', (rest, url, opts) => openLowdbStore(lowdbPathFromUrl(rest, url), opts));

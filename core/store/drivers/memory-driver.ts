@@ -113,4 +113,4 @@ export class MemoryStore implements Store {
   }
 }
 
-registerStoreDriver('memory', async () => new MemoryStore());
+registerStoreDriver('memory', async (_rest, _url, opts) => new MemoryStore(opts));

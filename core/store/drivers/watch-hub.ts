@@ -121,8 +121,9 @@ export class WatchHub {
     this.shrink();
   }
 
+  /** Drops trimmed items from the array once there are 1,024 (they hold whole objects). */
   private shrink(): void {
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
+    if (this.head >= 1024) {
       this.items = this.items.slice(this.head);
       this.head = 0;
     }
