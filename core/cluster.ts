@@ -115,6 +115,8 @@ export interface Cluster {
   addNode(spec: LocalNodeSpec): Promise<void>;
   /** Stops the node's agent, removes its containers and deletes the Node (its pods move elsewhere). */
   removeNode(name: string): Promise<void>;
+  /** Starts the node's agent afresh (after it stopped or hung): it adopts the pods' containers. */
+  restartNode(name: string): Promise<void>;
   /** The service network (proxy, DNS), when the cluster runs one. */
   readonly network?: ClusterNetwork;
   /** The agent running a pod's node, for logs/exec/port-forward. */
@@ -286,6 +288,14 @@ export async function startCluster(cfg: ClusterConfig): Promise<Cluster> {
       agents.delete(nodeName);
       await agent.remove();
       log.info('node removed', { node: nodeName });
+    },
+    async restartNode(nodeName) {
+      const agent = agents.get(nodeName);
+      if (!agent) throw new Error(`node "${nodeName}" is not a local node of this cluster`);
+      await agent.stop();
+      agents.delete(nodeName);
+      await startAgent(specFromNode(await client.get({ apiVersion: 'v1', kind: 'Node', name: nodeName })));
+      log.info('node agent restarted', { node: nodeName });
     },
     async agentForPod(namespace, pod) {
       try {

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UNREACHABLE_TAINT, NOT_READY_TAINT } from '../../../core/server/admission/default-toleration-seconds.ts';
-import { BUSYBOX, deployment, NODE, NS, setupCluster, type TestCluster } from './helpers.ts';
+import { LABEL } from '../../../core/runtime/runtime.ts';
+import { BUSYBOX, deployment, docker, NODE, NS, setupCluster, type TestCluster } from './helpers.ts';
 
 const CAPACITY = { cpu: '2', memory: '2Gi', pods: '110' };
 const sleeper = { name: 'c', image: BUSYBOX, command: ['sleep', '3600'] };
@@ -143,5 +144,28 @@ describe('cluster on Docker: nodes', () => {
     const notReady = await tc.events((e) => e.reason === 'NodeNotReady' && e.involvedObject?.name === 'node-3');
     expect(notReady[0]?.message).toBe('Node node-3 status is now: NodeNotReady');
     console.log(`[nodes] node-3 Unknown after ${unknownMs} ms; pod replaced on node-1 after ${replacedMs} ms`);
+
+    // The node comes back: Ready again, the evicted pod's deletion finished, nothing duplicated.
+    await tc.cluster.restartNode('node-3');
+    await tc.waitFor('node-3 Ready again without the unreachable taints', async () => {
+      const n: any = await tc.client.get({ ...NODE, name: 'node-3' });
+      const r = n.status?.conditions?.find((c: any) => c.type === 'Ready');
+      return r?.status === 'True' && !(n.spec?.taints ?? []).some((t: any) => t.key === UNREACHABLE_TAINT) && n;
+    }, 30_000);
+    const settled = await tc.waitFor('the evicted pod gone and 2 lossy pods running', async () => {
+      const pods = await tc.pods('app=lossy');
+      return pods.length === 2 && pods.every(running) && !pods.some((p) => p.metadata.uid === lost.metadata.uid) && pods;
+    }, 60_000);
+    const lossyContainers = async () => {
+      const all = await docker.listContainers({ filters: { label: [`${LABEL.cluster}=${tc.name}`], status: ['running'] } });
+      return all.filter((c) => c.Labels[LABEL.containerName] && settled.some((p: any) => p.metadata.uid === c.Labels[LABEL.podUid]));
+    };
+    expect((await lossyContainers()).length).toBe(2);
+    const stale = await docker.listContainers({ all: true, filters: { label: [`${LABEL.cluster}=${tc.name}`, `${LABEL.podUid}=${lost.metadata.uid}`] } });
+    expect(stale.filter((c) => c.State === 'running')).toEqual([]);
+    // The daemon pod on node-3 was adopted, not started twice.
+    const daemonPod = (await tc.pods('app=agent')).find((p) => p.spec.nodeName === 'node-3');
+    const daemonRunning = await docker.listContainers({ filters: { label: [`${LABEL.cluster}=${tc.name}`, `${LABEL.podUid}=${daemonPod.metadata.uid}`], status: ['running'] } });
+    expect(daemonRunning.filter((c) => c.Labels[LABEL.containerName]).length).toBe(1);
   });
 });
