@@ -32,7 +32,7 @@ if bash scripts/ensure-docker.sh && TEST_IMAGE_VERSION=$(bash scripts/build-test
   fi
 
   # Last: it restarts the Docker engine it started, which nothing else may be using meanwhile.
-  step "reliability tests (crash mid-rollout, engine restarts, a 3-minute soak; npm run test:soak runs 20)"
+  step "reliability tests (crash mid-rollout, engine restarts, a 2-minute soak; npm run test:soak runs 20)"
   npx vitest run --project reliability --reporter=default --reporter=json --outputFile.json="$out/reliability.json" || status=1
 else
   echo "No Docker engine: the integration tests cannot run. Install Docker (Debian: apt-get install docker.io) and start it." >&2
