@@ -226,8 +226,15 @@ export async function startCluster(cfg: ClusterConfig): Promise<Cluster> {
       ...(cfg.network?.iptables === false ? { iptables: false } : {}),
       ...(cfg.network?.upstreamDNS ? { upstreamDNS: cfg.network.upstreamDNS } : {}),
     });
-    await network.start();
-    log.info('service network started', { proxy: network.proxy.mode, serviceCIDR, dns: network.clusterDNS()[0] ?? 'engine default' });
+    try {
+      await network.start();
+      log.info('service network started', { proxy: network.proxy.mode, serviceCIDR, dns: network.clusterDNS()[0] ?? 'engine default' });
+    } catch (e) {
+      // The cluster still runs: pods get the engine's DNS and no service rules.
+      log.error('the service network could not start; services will not be reachable', { error: (e as Error).message });
+      await network.stop().catch(() => {});
+      network = undefined;
+    }
   }
   const startAgent = async (spec: LocalNodeSpec) => {
     if (!runtime) throw new Error('this cluster runs without a container runtime: it cannot host nodes');
@@ -292,9 +299,10 @@ export async function startCluster(cfg: ClusterConfig): Promise<Cluster> {
     async restartNode(nodeName) {
       const agent = agents.get(nodeName);
       if (!agent) throw new Error(`node "${nodeName}" is not a local node of this cluster`);
+      const spec = specFromNode(await client.get({ apiVersion: 'v1', kind: 'Node', name: nodeName }));
       await agent.stop();
-      agents.delete(nodeName);
-      await startAgent(specFromNode(await client.get({ apiVersion: 'v1', kind: 'Node', name: nodeName })));
+      // startAgent replaces the map entry only once the new agent runs: a failed restart can be retried.
+      await startAgent(spec);
       log.info('node agent restarted', { node: nodeName });
     },
     async agentForPod(namespace, pod) {

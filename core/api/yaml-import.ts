@@ -10,6 +10,7 @@
  * untyped values, timestamps and `1:20` (sexagesimal) stay strings; `!!binary` becomes base64.
  * Merge keys (`<<`), anchors and aliases work; duplicate keys are errors (as in go-yaml v2).
  */
+import { MAX_NESTING } from './depth.ts';
 import {
   isAlias,
   isMap,
@@ -34,7 +35,7 @@ export const MAX_FILE_BYTES = 4 * MiB;
 /** etcd's (and so Kubernetes') request limit: the largest object, serialized as JSON. */
 export const MAX_OBJECT_BYTES = 1.5 * MiB;
 /** Deepest nesting of mappings and sequences accepted. Real manifests stay under 20. */
-export const MAX_DEPTH = 100;
+export const MAX_DEPTH = MAX_NESTING;
 /**
  * Alias expansions allowed per document (yaml's `maxAliasCount`, which weighs an alias by the
  * aliases inside what it refers to): a "billion laughs" document trips it within a few levels.

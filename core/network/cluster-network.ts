@@ -43,11 +43,11 @@ const DNS_LABELS = { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'tr
 
 export class ClusterNetwork {
   readonly proxy: ServiceProxy;
-  readonly dnsIP: string;
+  /** kube-dns's cluster IP: the 10th of the range, or what the Service already has. */
+  dnsIP: string;
   private readonly view: InformerDnsView;
   private dns?: DnsServer;
   private dnsAt?: { host: string; port: number };
-  private gateway?: string;
   private timer?: NodeJS.Timeout;
   private refreshing?: Promise<void>;
 
@@ -62,7 +62,7 @@ export class ClusterNetwork {
       ...(opts.hostAddress ? { hostAddress: opts.hostAddress } : {}),
       ...(opts.iptables === false ? { iptables: false as const } : {}),
     });
-    this.view = new InformerDnsView(opts.client);
+    this.view = new InformerDnsView(this.proxy.informers); // the proxy's Service/Endpoints caches, not a second copy
   }
 
   /** DNS servers for pods with dnsPolicy ClusterFirst: cluster DNS when pods can reach it, else none (the engine's). */
@@ -74,7 +74,7 @@ export class ClusterNetwork {
     await this.ensureNetwork();
     await this.view.start();
     await this.proxy.start();
-    await this.ensureDnsService();
+    await this.ensureDnsService().catch((e) => log.warn('kube-dns Service not created: pods get the engine\'s DNS', { error: (e as Error).message }));
     await this.refresh();
     this.timer = setInterval(() => void this.refresh(), this.opts.refreshMs ?? 10_000);
     this.timer.unref();
@@ -83,9 +83,12 @@ export class ClusterNetwork {
   async stop(opts: { removeRules?: boolean } = {}): Promise<void> {
     clearInterval(this.timer);
     await this.refreshing;
-    await this.proxy.stop(opts);
-    await this.dns?.stop();
-    this.view.stop();
+    try {
+      await this.proxy.stop(opts);
+    } finally {
+      await this.dns?.stop();
+      this.view.stop();
+    }
   }
 
   /** Re-bind cluster DNS on the pod network's gateway if it moved, and publish where it listens. */
@@ -118,9 +121,7 @@ export class ClusterNetwork {
 
   private async ensureNetwork(): Promise<{ subnet?: string; gateway?: string } | undefined> {
     try {
-      const net = await this.opts.runtime.ensureNetwork(this.opts.network, { [LABEL.cluster]: this.opts.cluster });
-      if (net.gateway !== this.gateway) this.gateway = net.gateway;
-      return net;
+      return await this.opts.runtime.ensureNetwork(this.opts.network, { [LABEL.cluster]: this.opts.cluster });
     } catch (e) {
       log.warn('cluster network unavailable', { network: this.opts.network, error: (e as Error).message });
       return undefined;
@@ -142,8 +143,10 @@ export class ClusterNetwork {
     };
     const ref = { apiVersion: 'v1', kind: 'Service', namespace: 'kube-system', name: 'kube-dns' };
     try {
-      await this.opts.client.get(ref);
-      return; // made at an earlier start (its cluster IP is allocated to it)
+      const existing = await this.opts.client.get(ref);
+      // Made at an earlier start, perhaps with another service range: pods use the IP it has.
+      if (existing.spec?.clusterIP && existing.spec.clusterIP !== 'None') this.dnsIP = existing.spec.clusterIP;
+      return;
     } catch (e) {
       if (!isApiError(e, 'NotFound')) throw e;
     }

@@ -41,26 +41,11 @@ export function intToIp(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
 
-export function cidrContains(c: Cidr, ip: string): boolean {
-  let n: number;
-  try {
-    n = ipToInt(ip);
-  } catch {
-    return false;
-  }
-  return n >= c.base && n < c.base + c.size;
-}
-
 /** The n-th address of the range (1 = the first usable one). */
 export function nthAddress(cidr: string, n: number): string {
   const c = parseCidr(cidr);
   if (n <= 0 || n >= c.size - 1) throw new Error(`address ${n} is outside ${cidr}`);
   return intToIp(c.base + n);
-}
-
-/** The `kubernetes` Service's IP: the first address. */
-export function apiServiceIP(serviceCIDR: string): string {
-  return nthAddress(serviceCIDR, 1);
 }
 
 /** Cluster DNS (`kube-system/kube-dns`): the tenth address. */

@@ -105,7 +105,8 @@ export function exchangeUdp(u: Upstream, query: Buffer, timeoutMs: number): Prom
     sock.on('message', (msg) => {
       if (isReplyTo(query, msg)) finish(undefined, msg);
     });
-    sock.connect(u.port, u.host, () => sock.send(query, (e) => e && finish(e)));
+    // A failed connect (an unroutable nameserver) comes to this callback, not to 'error'.
+    sock.connect(u.port, u.host, (err?: Error) => (err ? finish(err) : sock.send(query, (e) => e && finish(e))));
   });
 }
 

@@ -41,25 +41,40 @@ export class BackendPicker {
   }
 }
 
-/** Relay one accepted TCP connection to a backend; both ends close together. */
-export function relayTcp(client: Socket, backend: Backend | undefined): void {
-  if (!backend) {
-    client.destroy();
-    return;
-  }
-  const upstream = connect({ host: backend.ip, port: backend.port });
+/**
+ * Relay one accepted TCP connection to a backend; both ends close together. A backend that
+ * refuses the connection (a pod going away before the endpoints say so) is skipped for the next
+ * one, up to `attempts` — as kube-proxy's user-space mode did.
+ */
+export function relayTcp(client: Socket, pick: () => Backend | undefined, attempts = 3): void {
+  client.pause();
   client.setNoDelay(true);
-  upstream.setNoDelay(true);
-  const close = () => {
-    client.destroy();
-    upstream.destroy();
+  client.on('error', () => client.destroy());
+  const tryNext = (left: number) => {
+    const backend = pick();
+    if (!backend || client.destroyed) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect({ host: backend.ip, port: backend.port });
+    let connected = false;
+    upstream.once('connect', () => {
+      connected = true;
+      upstream.setNoDelay(true);
+      client.pipe(upstream);
+      upstream.pipe(client);
+      client.resume();
+    });
+    upstream.on('error', () => {
+      if (!connected && left > 1 && !client.destroyed) return tryNext(left - 1);
+      client.destroy();
+    });
+    upstream.on('close', () => {
+      if (connected) client.destroy();
+    });
+    client.on('close', () => upstream.destroy());
   };
-  upstream.on('error', close);
-  client.on('error', close);
-  client.pipe(upstream);
-  upstream.pipe(client);
-  client.on('close', () => upstream.destroy());
-  upstream.on('close', () => client.destroy());
+  tryNext(attempts);
 }
 
 interface Listener {
@@ -162,7 +177,7 @@ export class HostPorts {
     const server: Server = createServer((sock) => {
       sockets.add(sock);
       sock.on('close', () => sockets.delete(sock));
-      relayTcp(sock, picker.pick(sock.remoteAddress));
+      relayTcp(sock, () => picker.pick(sock.remoteAddress));
     });
     return new Promise((resolve, reject) => {
       server.once('error', reject);

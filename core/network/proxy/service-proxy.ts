@@ -6,24 +6,22 @@
  *    pod's traffic to a service IP crosses on its way out of the cluster bridge (and the desktop's
  *    own traffic, through OUTPUT). Needs root on a Linux host with a local engine; without that
  *    the proxy runs in `userspace` mode, where only the host-side paths below work.
- *  - NodePort and LoadBalancer ports on 127.0.0.1 (user-space relays, see host-ports.ts), and
- *    connections opened for port-forwarding to a service (`connect`), which follow the
- *    service's ready endpoints as pods come and go.
+ *  - NodePort and LoadBalancer ports on 127.0.0.1 (user-space relays, see host-ports.ts), which
+ *    follow the service's ready endpoints as pods come and go.
  *
  * Changes are applied as they arrive, coalesced: a burst of endpoint updates costs one
  * iptables-restore; a readiness change reaches the rules in milliseconds. A periodic resync
  * re-applies everything (rules flushed by someone else, a re-created cluster network).
  */
-import { connect as netConnect, type Socket } from 'node:net';
 import type { KubeObject } from '../../api/types.ts';
 import type { Client } from '../../client/client.ts';
 import { EventRecorder } from '../../client/event-recorder.ts';
 import { Informer } from '../../controllers/informer.ts';
 import { log } from '../../log.ts';
-import { BackendPicker, HostPorts, type HostPortError } from './host-ports.ts';
+import { HostPorts, type HostPortError } from './host-ports.ts';
 import { HostIptables, type IptablesRunner } from './iptables.ts';
 import { chainPrefix, jumpRules, renderRules } from './iptables-rules.ts';
-import { buildServicePorts, type Backend, type ServicePortEntry } from './model.ts';
+import { buildServicePorts, type ServicePortEntry } from './model.ts';
 
 export interface ServiceProxyOptions {
   client: Client;
@@ -51,12 +49,13 @@ export class ServiceProxy {
   readonly prefix: string;
   private readonly services: Informer;
   private readonly endpoints: Informer;
+  /** Its Service and Endpoints caches (cluster DNS reads them too). */
+  readonly informers: { services: Informer; endpoints: Informer };
   private readonly hostPorts: HostPorts;
   private readonly recorder: EventRecorder;
   private iptables?: IptablesRunner;
   private modeReason = '';
   private entries: ServicePortEntry[] = [];
-  private readonly pickers = new Map<string, BackendPicker>();
   private written = { nat: [] as string[], filter: [] as string[] };
   private subnet: string | undefined;
   private jumpsFor: string | undefined | null = null;
@@ -75,6 +74,7 @@ export class ServiceProxy {
     this.prefix = chainPrefix(opts.clusterId);
     this.services = new Informer(opts.client, SVC);
     this.endpoints = new Informer(opts.client, EP);
+    this.informers = { services: this.services, endpoints: this.endpoints };
     this.hostPorts = new HostPorts(opts.hostAddress ?? '127.0.0.1');
     this.recorder = new EventRecorder(opts.client, { component: 'service-proxy' });
     const changed = () => this.schedule(false);
@@ -161,31 +161,6 @@ export class ServiceProxy {
     return this.hostPorts.bound();
   }
 
-  /** A ready backend of a service port (by number or name), round robin; undefined when none is ready. */
-  pick(namespace: string, name: string, port: number | string, clientIP?: string): Backend | undefined {
-    const e = this.findEntry(namespace, name, port);
-    if (!e) return undefined;
-    let p = this.pickers.get(e.id);
-    if (!p) this.pickers.set(e.id, (p = new BackendPicker(e)));
-    p.entry = e;
-    return p.pick(clientIP);
-  }
-
-  findEntry(namespace: string, name: string, port: number | string): ServicePortEntry | undefined {
-    const mine = this.entries.filter((e) => e.namespace === namespace && e.name === name);
-    return mine.find((e) => (typeof port === 'number' ? e.port === port : e.portName === port || String(e.port) === port));
-  }
-
-  /** A TCP connection to a ready backend of the service port, chosen now (port-forward to a service). */
-  connect(namespace: string, name: string, port: number | string): Socket {
-    const b = this.pick(namespace, name, port);
-    if (!b) {
-      const what = this.findEntry(namespace, name, port) ? 'has no ready endpoints' : 'has no such port';
-      throw new Error(`service ${namespace}/${name} ${what} (${port})`);
-    }
-    return netConnect({ host: b.ip, port: b.port });
-  }
-
   private schedule(full: boolean): void {
     if (this.stopped) return;
     this.full ||= full;
@@ -212,7 +187,6 @@ export class ServiceProxy {
   private async sync(full: boolean): Promise<void> {
     const entries = buildServicePorts(this.services.list(), (ns, n) => this.endpoints.get(`${ns}/${n}`));
     this.entries = entries;
-    for (const id of [...this.pickers.keys()]) if (!entries.some((e) => e.id === id)) this.pickers.delete(id);
     if (this.iptables) {
       if (full && this.opts.podSubnet) this.subnet = await this.opts.podSubnet().catch(() => this.subnet);
       const rendered = renderRules(this.prefix, entries, this.written);
@@ -248,7 +222,11 @@ export class ServiceProxy {
 
     const address = this.opts.hostAddress && this.opts.hostAddress !== '0.0.0.0' ? this.opts.hostAddress : '127.0.0.1';
     for (const svc of this.services.list()) {
-      if (svc.spec?.type !== 'LoadBalancer') continue;
+      if (svc.spec?.type !== 'LoadBalancer') {
+        // No longer a LoadBalancer: its ingress goes (kubectl would still show it).
+        if (svc.status?.loadBalancer?.ingress?.length) await this.writeStatus(svc, {});
+        continue;
+      }
       const key = `${svc.metadata.namespace}/${svc.metadata.name}`;
       const errs = (byService.get(key) ?? []).filter((e) => e.kind === 'loadBalancer');
       const ingress: any = { ip: address, ipMode: 'VIP' };

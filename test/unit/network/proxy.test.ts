@@ -164,6 +164,16 @@ describe('host ports (NodePort / LoadBalancer on 127.0.0.1)', () => {
     await expect(get(nodePort)).rejects.toThrow(/ECONNREFUSED/);
   });
 
+  it('skips a backend that refuses the connection for the next ready one', async () => {
+    const dead = await freePort(); // nothing listens there
+    const live = await tcpBackend('LIVE');
+    const hp = new HostPorts();
+    closers.push(() => hp.close());
+    const nodePort = await freePort();
+    await hp.sync([entry({ nodePort, endpoints: [{ ip: '127.0.0.1', port: dead }, { ip: '127.0.0.1', port: live }] })]);
+    for (let i = 0; i < 4; i++) expect(await get(nodePort)).toBe('LIVE');
+  });
+
   it('reports a port held by another program and by another service, and binds once it is free', async () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
