@@ -77,12 +77,15 @@ function carryServerMeta(obj: KubeObject, old: KubeObject): void {
 
 /** Pod QoS class as the kubelet computes it. */
 export function qosClass(pod: KubeObject): 'Guaranteed' | 'Burstable' | 'BestEffort' {
-  const containers: any[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+  // Runs before validation (prepareForCreate): anything malformed here is validation's to report.
+  const list = (v: unknown): any[] => (Array.isArray(v) ? v.filter((c) => c && typeof c === 'object') : []);
+  const map = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+  const containers: any[] = [...list(pod.spec?.initContainers), ...list(pod.spec?.containers)];
   let any = false;
   let guaranteed = true;
   for (const c of containers) {
-    const req = c.resources?.requests ?? {};
-    const lim = c.resources?.limits ?? {};
+    const req = map(map(c.resources).requests);
+    const lim = map(map(c.resources).limits);
     for (const r of ['cpu', 'memory']) {
       if (req[r] !== undefined || lim[r] !== undefined) any = true;
       const l = lim[r];

@@ -168,10 +168,10 @@ describe('node agent: sidecar containers (fake runtime)', () => {
     expect(cond(p, 'ContainersReady')).toMatchObject({ status: 'False', message: 'containers with unready status: [side]' });
     expect(readyColumn(p)).toBe('1/2');
     ready = true;
-    p = await h.waitPod('probed', (p) => cond(p, 'Ready')?.status === 'True', 'Ready', 4000);
+    p = await h.waitPod('probed', (p) => cond(p, 'Ready')?.status === 'True', 'Ready', 15_000);
     expect(init(p).ready).toBe(true);
     alive = false;
-    p = await h.waitPod('probed', (p) => init(p)?.restartCount === 1, 'sidecar restarted', 5000);
+    p = await h.waitPod('probed', (p) => init(p)?.restartCount === 1, 'sidecar restarted', 15_000);
     alive = true;
     const events = (await h.events('probed')).map((e) => `${e.reason}: ${e.message}`);
     expect(events).toContain('Killing: Init container side failed liveness probe');

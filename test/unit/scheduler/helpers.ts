@@ -108,7 +108,7 @@ export async function getPod(client: InProcessClient, name: string, namespace = 
 }
 
 /** Poll until `fn` returns a value (not undefined), or fail after `ms`. */
-export async function eventually<T>(fn: () => Promise<T | undefined> | T | undefined, ms = 8000, what = 'condition'): Promise<T> {
+export async function eventually<T>(fn: () => Promise<T | undefined> | T | undefined, ms = 20_000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + ms;
   let last: unknown;
   for (;;) {
