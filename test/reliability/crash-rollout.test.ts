@@ -6,7 +6,7 @@
  * store's fault handling end to end: a corrupted snapshot stops start-up with the file named and
  * its bytes unchanged.
  */
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUSYBOX, dockerView, failingServe, isReady, newRun, report, waitFor, type Run } from './helpers.ts';
@@ -125,12 +125,16 @@ describe('crash mid-rollout', () => {
 
   it('refuses to start on a corrupted store, naming the file and leaving its bytes alone', async () => {
     // The data folder of the test above: its store was written by two processes.
-    const files = readdirSync(run.dataDir).filter((f) => f.startsWith('store.json') && statSync(join(run.dataDir, f)).size > 0);
-    expect(files.length).toBeGreaterThan(0);
-    const victim = join(run.dataDir, files.includes('store.json') ? 'store.json' : files[0]!);
+    // The snapshot if there is one, else the journal — damaged in its FIRST record: a damaged
+    // last record is a torn write (never acknowledged) that start-up rightly drops and goes on.
+    const snapshot = join(run.dataDir, 'store.json');
+    const journal = join(run.dataDir, 'store.json.journal');
+    const victim = existsSync(snapshot) && statSync(snapshot).size > 0 ? snapshot : journal;
     const bytes = readFileSync(victim);
     const damaged = Buffer.from(bytes);
-    const mid = Math.floor(damaged.length / 2);
+    const firstLine = damaged.indexOf(0x0a);
+    expect(victim === snapshot || (firstLine > 0 && firstLine < damaged.length - 1), `${victim} has more than one record`).toBe(true);
+    const mid = victim === snapshot ? Math.floor(damaged.length / 2) : Math.floor(firstLine / 2);
     damaged.write('#corrupt#', mid, 'utf8');
     writeFileSync(victim, damaged);
     const r = await failingServe(run.name, run.dataDir);
