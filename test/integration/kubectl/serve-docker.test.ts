@@ -38,6 +38,38 @@ async function ok(args: string[], input?: string): Promise<string> {
   return r.stdout;
 }
 
+/** GET http://127.0.0.1:PORT/index.html (the test pods' page). */
+function getIndex(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path: '/index.html' }, (res) => {
+      let b = '';
+      res.on('data', (d) => (b += d));
+      res.on('end', () => resolve(b));
+    }).on('error', reject);
+  });
+}
+
+/** `kubectl port-forward TARGET PORTS`; resolves the local port once it says "Forwarding from". */
+function portForward(target: string, ports: string) {
+  const child = spawn(KUBECTL, ['port-forward', target, ports], {
+    env: { PATH: process.env.PATH ?? '', HOME: join(dir, 'home'), KUBECONFIG: served.apiServer.kubeconfigPath },
+  });
+  const port = new Promise<number>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`port-forward did not start: ${out}`)), 30_000);
+    child.stdout.on('data', (d) => {
+      out += String(d);
+      const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.stderr.on('data', (d) => (out += String(d)));
+  });
+  return { child, port };
+}
+
 const deployment = (image: string) => `
 apiVersion: apps/v1
 kind: Deployment
@@ -103,33 +135,12 @@ describe.skipIf(!enabled)('kubectl against wheelhouse serve with pods in Docker'
     expect(logs.trim().split('\n')).toEqual(['line 1', 'line 2', 'line 3']);
 
     const pod = (await ok(['get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}'])).trim();
-    const pf = spawn(KUBECTL, ['port-forward', `pod/${pod}`, ':8080'], {
-      env: { PATH: process.env.PATH ?? '', HOME: join(dir, 'home'), KUBECONFIG: served.apiServer.kubeconfigPath },
-    });
+    const pf = portForward(`pod/${pod}`, ':8080');
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        const timer = setTimeout(() => reject(new Error(`port-forward did not start: ${out}`)), 30_000);
-        pf.stdout.on('data', (d) => {
-          out += String(d);
-          const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out);
-          if (m) {
-            clearTimeout(timer);
-            resolve(Number(m[1]));
-          }
-        });
-        pf.stderr.on('data', (d) => (out += String(d)));
-      });
-      const body = await new Promise<string>((resolve, reject) => {
-        get({ host: '127.0.0.1', port, path: '/index.html' }, (res) => {
-          let b = '';
-          res.on('data', (d) => (b += d));
-          res.on('end', () => resolve(b));
-        }).on('error', reject);
-      });
-      expect(body.trim()).toBe('hello');
+      const port = await pf.port;
+      expect((await getIndex(port)).trim()).toBe('hello');
     } finally {
-      pf.kill('SIGTERM');
+      pf.child.kill('SIGTERM');
     }
   });
 
@@ -139,40 +150,18 @@ describe.skipIf(!enabled)('kubectl against wheelhouse serve with pods in Docker'
     const m = /^web\s+NodePort\s+(10\.96\.\d+\.\d+)\s+<none>\s+80:(\d+)\/TCP/.exec(svcLine);
     expect(m, svcLine).toBeTruthy();
     expect(await ok(['get', 'svc', 'kube-dns', '-n', 'kube-system', '-o', 'jsonpath={.spec.clusterIP}'])).toBe('10.96.0.10');
-    const fetch = (port: number) =>
-      new Promise<string>((resolve, reject) => {
-        get({ host: '127.0.0.1', port, path: '/index.html' }, (res) => {
-          let b = '';
-          res.on('data', (d) => (b += d));
-          res.on('end', () => resolve(b));
-        }).on('error', reject);
-      });
     let body = '';
     for (let i = 0; i < 50 && body.trim() !== 'hello'; i++) {
-      body = await fetch(Number(m![2])).catch(() => '');
+      body = await getIndex(Number(m![2])).catch(() => '');
       if (body.trim() !== 'hello') await new Promise((r) => setTimeout(r, 200));
     }
     expect(body.trim()).toBe('hello');
-    const pf = spawn(KUBECTL, ['port-forward', 'svc/web', ':80'], {
-      env: { PATH: process.env.PATH ?? '', HOME: join(dir, 'home'), KUBECONFIG: served.apiServer.kubeconfigPath },
-    });
+    const pf = portForward('svc/web', ':80');
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        const timer = setTimeout(() => reject(new Error(`port-forward did not start: ${out}`)), 30_000);
-        pf.stdout.on('data', (d) => {
-          out += String(d);
-          const f = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out);
-          if (f) {
-            clearTimeout(timer);
-            resolve(Number(f[1]));
-          }
-        });
-        pf.stderr.on('data', (d) => (out += String(d)));
-      });
-      expect((await fetch(port)).trim()).toBe('hello');
+      const port = await pf.port;
+      expect((await getIndex(port)).trim()).toBe('hello');
     } finally {
-      pf.kill('SIGTERM');
+      pf.child.kill('SIGTERM');
     }
     await ok(['delete', 'svc', 'web']);
   });
