@@ -42,16 +42,22 @@ fi
 node -e '
   const fs = require("fs");
   let p = 0, f = 0, s = 0;
+  const failed = [];
   for (const name of ["unit", "integration", "e2e", "reliability"]) {
     const file = process.argv[1] + "/" + name + ".json";
     if (!fs.existsSync(file)) continue;
     const r = JSON.parse(fs.readFileSync(file, "utf8"));
     p += r.numPassedTests; f += r.numFailedTests; s += r.numPendingTests + (r.numTodoTests || 0);
     // A test file that failed to load has no tests to count: count it as one failure.
-    for (const t of r.testResults || []) if (t.status === "failed" && !(t.assertionResults || []).some((a) => a.status === "failed")) f += 1;
+    for (const t of r.testResults || []) {
+      if (t.status === "failed" && !(t.assertionResults || []).some((a) => a.status === "failed")) { f += 1; failed.push(`${name}: ${t.name} (did not load: ${(t.message || "").split("\n")[0]})`); }
+      for (const a of t.assertionResults || []) if (a.status === "failed") failed.push(`${name}: ${t.name.replace(process.cwd() + "/", "")} > ${a.fullName}: ${((a.failureMessages || [])[0] || "").split("\n")[0].slice(0, 300)}`);
+    }
   }
   if (process.argv[2] !== "0" && f === 0) f = 1; // the type-check or the engine set-up failed
   console.log("");
+  // The failures again, one line each, so that the end of a long log says what failed.
+  for (const line of failed) console.log(`FAILED ${line}`);
   console.log(`tests: ${p} passed, ${f} failed, ${s} skipped`);
 ' "$out" "$status"
 rm -rf "$out"

@@ -139,7 +139,15 @@ describe(`soak: ${MINUTES} minutes of churn`, () => {
     expect(round).toBeGreaterThanOrEqual(2);
     expect(heapRatio, 'heap: last third / first third').toBeLessThan(1.3);
     expect(rssRatio, 'rss: last third / first third').toBeLessThan(1.3);
-    expect(handlesLast, 'open handles').toBeLessThanOrEqual(handlesFirst + 10);
+    // Handles move with the work in flight (sockets to the engine, probe connections), so they are
+    // judged once the churn is over and everything is deleted: back to the level of the first
+    // third, give or take a few, within 30 s. A leak keeps them up for good.
+    const idle = await waitFor('open handles to come back down', async () => {
+      const n = (process as any)._getActiveHandles().length as number;
+      return n <= handlesFirst + 5 ? n : undefined;
+    }, 30_000, 1_000).catch(() => (process as any)._getActiveHandles().length as number);
+    report({ name: 'reliability.soak.handles', handles_first: handlesFirst, handles_last: handlesLast, handles_idle_after: idle });
+    expect(idle, 'open handles once idle').toBeLessThanOrEqual(handlesFirst + 5);
     await sleep(0);
   }, (MINUTES + 10) * 60_000);
 });
