@@ -20,6 +20,7 @@ import { isStoreError, type KeyValue, type Store } from '../store/store.ts';
 import { AdmissionChain, SYSTEM_ADMIN, type Operation, type UserInfo } from './admission/chain.ts';
 import { decodeContinue, encodeContinue } from './paging.ts';
 import { prepareForCreate, prepareForStatusUpdate, prepareForUpdate } from './object-meta.ts';
+import { recordUpdate, type FieldOwner, type ManagedFieldsEntry } from './managed-fields.ts';
 import { patchServiceUpdate, ServiceAllocator, type Allocation, type PortRange } from './service-alloc.ts';
 import { compileFilter, startWatch, type ServerWatch, type WatchSink } from './watch.ts';
 
@@ -39,6 +40,13 @@ function conflictBackoff(attempt: number): Promise<void> {
 export interface ServerWriteOptions extends WriteOptions {
   /** kube-apiserver's response warnings (PodSecurity's `would violate …`); the HTTP layer sends them as Warning headers. */
   warnings?: string[];
+  /**
+   * HTTP writes: record the fields this write sets in metadata.managedFields under this manager
+   * (operation Update). In-process writes leave it out and pay nothing for it.
+   */
+  fieldOwner?: FieldOwner;
+  /** Server-side apply: the managedFields to store, as the apply computed them. */
+  managedFields?: ManagedFieldsEntry[];
 }
 
 export interface ApiServerOptions {
@@ -149,6 +157,7 @@ export class ApiServer {
     obj = applyDefaults(obj);
     defaultObjectMeta(obj, this.now(), randomUUID);
     prepareForCreate(info, obj);
+    if (opts.fieldOwner) recordUpdate(info, obj, undefined, opts.fieldOwner, obj.apiVersion, this.now());
     if (info.namespaced) await this.requireLiveNamespace(obj.metadata.namespace!, info, obj.metadata.name!);
     this.validate(info, obj);
     await this.admit('CREATE', info, obj, undefined, '', user, opts);
@@ -320,6 +329,8 @@ export class ApiServer {
       if (isService(info)) patchServiceUpdate(obj, old);
       prepareForUpdate(info, obj, old);
     }
+    if (opts.managedFields) obj.metadata.managedFields = opts.managedFields as any;
+    else if (opts.fieldOwner) recordUpdate(info, obj, old, opts.fieldOwner, apiVersionOf(info), this.now());
     delete obj.metadata.resourceVersion;
     const errors = subresource === 'status' ? [] : validateUpdate(obj, old);
     if (errors.length) throw invalid(target, errors);

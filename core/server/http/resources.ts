@@ -10,7 +10,8 @@ import type { KubeObject } from '../../api/types.ts';
 import type { UserInfo } from '../admission/chain.ts';
 import type { HttpContext } from './context.ts';
 import { checkFields, fieldValidationParam, warningHeader } from './field-validation.ts';
-import { servePatch } from './patch.ts';
+import { writeManager, type OptionsKind } from './field-manager.ts';
+import { patchTypeOf, servePatch } from './patch.ts';
 import { decodeBody, dryRunParam, intParam, readBody, send, success, type Negotiated } from './respond.ts';
 import type { RequestInfo } from './router.ts';
 import { deleteOptions, serveBinding, serveEviction, serveFinalize, serveScale, serveTokenRequest } from './subresources.ts';
@@ -80,9 +81,7 @@ export async function serveResource(r: ResourceRequest): Promise<void> {
   const api = ctx.api;
   if (r.info.namespaced && !ri.namespace && ri.name) throw notFound({ kind: r.info.kind, group: r.info.group, name: ri.name }, r.info.plural);
   const dryRun = dryRunParam(query);
-  const fieldManager = query.get('fieldManager') ?? undefined;
-  if (fieldManager && fieldManager.length > 128) throw badRequest('fieldManager: Too long: may not be longer than 128 characters');
-  if (ri.subresource) return serveSubresource(r, dryRun, fieldManager);
+  if (ri.subresource) return serveSubresource(r, dryRun);
 
   switch (ri.verb) {
     case 'get':
@@ -104,19 +103,22 @@ export async function serveResource(r: ResourceRequest): Promise<void> {
       return serveWatch(r.req, r.res, { api, info: r.info, namespace: ri.namespace || undefined, name: ri.name || undefined, query, negotiated: r.neg, registry: ctx.streams });
     case 'create': {
       if (ri.name) throw new ApiError('MethodNotAllowed', `the server does not allow this method on the requested resource`);
+      const { fieldManager, manager } = managerOf(r, 'CreateOptions');
       const obj = decodeObject(r, await body(r));
       const warnings = checkFields(obj, apiVersionOf(r.info), r.info.kind, fieldValidationParam(query));
-      return reply(r, 201, await api.create(obj, user, { dryRun, fieldManager, warnings }), warnings);
+      return reply(r, 201, await api.create(obj, user, { dryRun, fieldManager, warnings, fieldOwner: { manager } }), warnings);
     }
     case 'update': {
+      const { fieldManager, manager } = managerOf(r, 'UpdateOptions');
       const obj = decodeObject(r, await body(r));
       const warnings = checkFields(obj, apiVersionOf(r.info), r.info.kind, fieldValidationParam(query));
-      return reply(r, 200, await api.update(obj, user, { dryRun, fieldManager, warnings }), warnings);
+      return reply(r, 200, await api.update(obj, user, { dryRun, fieldManager, warnings, fieldOwner: { manager } }), warnings);
     }
     case 'patch': {
+      const wm = managerOf(r, 'PatchOptions', patchTypeOf(r.req.headers['content-type']) === 'apply');
       const out = await servePatch({
         api, info: r.info, namespace: ri.namespace || undefined, name: ri.name, subresource: '', body: await body(r),
-        contentType: r.req.headers['content-type'], user, dryRun, fieldManager, fieldValidation: fieldValidationParam(query),
+        contentType: r.req.headers['content-type'], user, dryRun, ...wm, fieldValidation: fieldValidationParam(query),
       });
       return reply(r, out.created ? 201 : 200, out.object, out.warnings);
     }
@@ -158,7 +160,12 @@ function notAllowed(): ApiError {
   return new ApiError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
 }
 
-async function serveSubresource(r: ResourceRequest, dryRun: boolean, fieldManager: string | undefined): Promise<void> {
+/** The fieldManager (validated as Kubernetes validates `kind`) and who the write is recorded for. */
+function managerOf(r: ResourceRequest, kind: OptionsKind, apply = false) {
+  return writeManager(r.query, r.req.headers['user-agent'], kind, apply);
+}
+
+async function serveSubresource(r: ResourceRequest, dryRun: boolean): Promise<void> {
   const { ri, ctx, user, query } = r;
   const api = ctx.api;
   const sub = ri.subresource;
@@ -168,20 +175,29 @@ async function serveSubresource(r: ResourceRequest, dryRun: boolean, fieldManage
   switch (sub) {
     case 'status':
       if (ri.verb === 'get') return reply(r, 200, await api.get(ref(r)));
-      if (ri.verb === 'update') return reply(r, 200, await api.updateStatus(decodeObject(r, await body(r)), user, { dryRun, fieldManager }));
+      if (ri.verb === 'update') {
+        const { fieldManager, manager } = managerOf(r, 'UpdateOptions');
+        const obj = decodeObject(r, await body(r));
+        return reply(r, 200, await api.updateStatus(obj, user, { dryRun, fieldManager, fieldOwner: { manager, subresource: 'status' } }));
+      }
       if (ri.verb === 'patch') {
+        const wm = managerOf(r, 'PatchOptions', patchTypeOf(r.req.headers['content-type']) === 'apply');
         const out = await servePatch({
           api, info: r.info, namespace: ns, name: ri.name, subresource: 'status', body: await body(r),
-          contentType: r.req.headers['content-type'], user, dryRun, fieldManager, fieldValidation: fieldValidationParam(query),
+          contentType: r.req.headers['content-type'], user, dryRun, ...wm, fieldValidation: fieldValidationParam(query),
         });
         return reply(r, 200, out.object, out.warnings);
       }
       throw notAllowed();
     case 'scale': {
       if (!['get', 'update', 'patch'].includes(ri.verb)) throw notAllowed();
+      const wm = ri.verb === 'get' ? undefined : managerOf(r, ri.verb === 'update' ? 'UpdateOptions' : 'PatchOptions', ri.verb === 'patch' && patchTypeOf(r.req.headers['content-type']) === 'apply');
       const buf = ri.verb === 'get' ? undefined : await body(r);
       const method = ri.verb === 'get' ? 'GET' : ri.verb === 'update' ? 'PUT' : 'PATCH';
-      const scale = await serveScale({ api, info: r.info, namespace: ns, name: ri.name, method, body: buf, contentType: r.req.headers['content-type'], user, dryRun, fieldManager });
+      const scale = await serveScale({
+        api, info: r.info, namespace: ns, name: ri.name, method, body: buf, contentType: r.req.headers['content-type'], user, dryRun,
+        fieldManager: wm?.fieldManager, manager: wm?.manager ?? '',
+      });
       return send(r.res, 200, scale, r.neg.encoding === 'yaml' ? 'yaml' : 'json');
     }
     case 'eviction':

@@ -52,6 +52,8 @@ export interface ScaleRequest {
   user: UserInfo;
   dryRun: boolean;
   fieldManager?: string;
+  /** Who the write is recorded for in managedFields (subresource scale). */
+  manager: string;
 }
 
 export async function serveScale(r: ScaleRequest): Promise<KubeObject> {
@@ -84,7 +86,11 @@ export async function serveScale(r: ScaleRequest): Promise<KubeObject> {
   }
   const rv = wanted.metadata?.resourceVersion;
   const pinned = rv && rv !== current.metadata.resourceVersion ? { metadata: { resourceVersion: rv } } : {};
-  const updated = await r.api.patch(ref, 'merge', { ...pinned, spec: { replicas } }, r.user, { dryRun: r.dryRun, fieldManager: r.fieldManager });
+  const updated = await r.api.patch(ref, 'merge', { ...pinned, spec: { replicas } }, r.user, {
+    dryRun: r.dryRun,
+    fieldManager: r.fieldManager,
+    fieldOwner: { manager: r.manager, subresource: 'scale' },
+  });
   return toScale(updated);
 }
 
