@@ -91,6 +91,20 @@ export class ContainerActions {
     return this.start(run, c, kind);
   }
 
+  /**
+   * The next attempt after `cur` was killed (a failed liveness/startup probe, a changed
+   * definition): at once the first time, then under CrashLoopBackOff as the kubelet's doBackOff
+   * does — measured from when the previous exited instance finished, so that a container its probe
+   * keeps killing backs off instead of being restarted in a tight loop.
+   */
+  async replace(run: SyncRun, c: k8s.Container, kind: ContainerKind, cur: ContainerStatus): Promise<boolean> {
+    const prev = run.pr.containers
+      .filter((x) => x.name === c.name && x.id !== cur.id && x.state === 'exited')
+      .sort((a, b) => b.attempt - a.attempt)[0];
+    const status = prev && run.pr.statuses.get(prev.id);
+    return status ? this.restart(run, c, kind, status) : this.start(run, c, kind);
+  }
+
   /** Creates and starts the container's next attempt. True when it runs now (started, postStart hook passed). */
   async start(run: SyncRun, c: k8s.Container, kind: ContainerKind): Promise<boolean> {
     const { ctx } = this.d;

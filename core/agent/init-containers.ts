@@ -41,7 +41,7 @@ export async function syncInitContainers(a: ContainerActions, probes: ProbeManag
         const why = a.replaceReason(cur, c, 'init');
         if (why) {
           await a.kill(run, cur, why);
-          await a.start(run, c, 'init');
+          await a.replace(run, c, 'init', cur);
         } else up = probes.started(cur.id, c);
       }
       if (!up && !progressed[i]) return 'waiting';

@@ -137,7 +137,7 @@ export class PodSyncer {
         const why = a.replaceReason(cur, c, 'regular');
         if (!why) continue;
         await a.kill(run, cur, why);
-        if (policy !== 'Never') await a.start(run, c, 'regular');
+        if (policy !== 'Never') await a.replace(run, c, 'regular', cur);
         continue;
       }
       const restart = policy === 'Always' || (policy === 'OnFailure' && cur.exitCode !== 0);

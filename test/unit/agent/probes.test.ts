@@ -90,6 +90,22 @@ describe('node agent: probes (fake runtime)', () => {
     expect(p.status.containerStatuses[0].lastState.terminated).toBeTruthy();
   });
 
+  it('does not restart a container its liveness probe keeps killing in a tight loop', async () => {
+    h.runtime.setExecHandler(() => ({ exitCode: 1 }));
+    await h.createPod('dying', {
+      containers: [{ name: 'c', image: IMAGE, livenessProbe: { exec: { command: ['check'] }, periodSeconds: 1, failureThreshold: 1 } }],
+    });
+    await h.waitPod('dying', (p) => p.status?.containerStatuses?.[0]?.restartCount >= 1, 'first restart', 5000);
+    // The kubelet probes a new instance at once, so without a back-off this loops (it did: ~370
+    // restarts in 3 s). From the second restart on a CrashLoopBackOff (200-800 ms in this
+    // harness) spaces them: a handful in 3 s.
+    await new Promise((r) => setTimeout(r, 3000));
+    const p = await h.pod('dying');
+    expect(p.status.containerStatuses[0].restartCount).toBeLessThanOrEqual(12);
+    const backoffs = (await h.events('dying')).filter((e: any) => e.reason === 'BackOff');
+    expect(backoffs.length).toBeGreaterThan(0);
+  });
+
   it('gates Ready on the readiness probe', async () => {
     let ready = false;
     h.runtime.setExecHandler(() => ({ exitCode: ready ? 0 : 1 }));
