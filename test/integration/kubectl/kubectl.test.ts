@@ -132,6 +132,47 @@ describe.runIf(run)('kubectl against the Wheelhouse API', () => {
     expect(live.metadata.managedFields.find((m: any) => m.operation === 'Apply').manager).toBe('kubectl');
   });
 
+  it('server-side apply conflicts with what kubectl create and kubectl scale own; --force-conflicts takes it', async () => {
+    const owned = (replicas: number) =>
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: owned}\nspec:\n  replicas: ${replicas}\n  selector: {matchLabels: {app: owned}}\n` +
+      `  template:\n    metadata: {labels: {app: owned}}\n    spec:\n      containers: [{name: web, image: "nginx:1.25"}]\n`;
+    expect(await ok(['create', '-f', '-'], owned(2))).toBe('deployment.apps/owned created\n');
+    await ok(['scale', 'deployment/owned', '--replicas=4']);
+    const scaled = JSON.parse(await ok(['get', 'deploy', 'owned', '-o', 'json', '--show-managed-fields']));
+    const scaler = scaled.metadata.managedFields.find((m: any) => m.subresource === 'scale');
+    expect(scaler).toMatchObject({ operation: 'Update', apiVersion: 'apps/v1', fieldsV1: { 'f:spec': { 'f:replicas': {} } } });
+    expect(scaled.metadata.managedFields.find((m: any) => m.manager === 'kubectl-create')).toMatchObject({ operation: 'Update' });
+
+    const refused = await h.kubectl(['apply', '--server-side', '-f', '-'], { input: owned(3) });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(`Apply failed with 1 conflict: conflict with "${scaler.manager}" with subresource "scale" using apps/v1: .spec.replicas`);
+    expect(refused.stderr).toContain('--force-conflicts');
+    const after = JSON.parse(await ok(['get', 'deploy', 'owned', '-o', 'json', '--show-managed-fields']));
+    expect(after.spec.replicas).toBe(4);
+    expect(after.metadata.resourceVersion).toBe(scaled.metadata.resourceVersion);
+
+    expect(await ok(['apply', '--server-side', '--force-conflicts', '-f', '-'], owned(3))).toBe('deployment.apps/owned serverside-applied\n');
+    expect(await ok(['get', 'deploy', 'owned', '-o', 'jsonpath={.spec.replicas}'])).toBe('3');
+    const yaml = await ok(['get', 'deploy', 'owned', '-o', 'yaml', '--show-managed-fields']);
+    expect(yaml).toMatch(/manager: kubectl\n\s+operation: Apply/);
+    expect(yaml).toMatch(/manager: kubectl-create\n\s+operation: Update/);
+    expect(yaml).not.toContain('subresource: scale'); // its only field was taken
+    expect(await ok(['get', 'deploy', 'owned', '-o', 'yaml'])).not.toContain('managedFields');
+  });
+
+  it('server-side apply after a client-side apply conflicts with kubectl-client-side-apply', async () => {
+    const cm = (mode: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: csa}\ndata: {mode: ${mode}}\n`;
+    await ok(['apply', '-f', '-'], cm('fast'));
+    const refused = await h.kubectl(['apply', '--server-side', '-f', '-'], { input: cm('slow') });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using v1: .data.mode');
+    expect(await ok(['get', 'cm', 'csa', '-o', 'jsonpath={.data.mode}'])).toBe('fast');
+    // The same value is no conflict; kubectl then moves the client-side apply's fields to its Apply entry.
+    expect(await ok(['apply', '--server-side', '-f', '-'], cm('fast'))).toBe('configmap/csa serverside-applied\n');
+    expect(await ok(['apply', '--server-side', '-f', '-'], cm('slow'))).toBe('configmap/csa serverside-applied\n');
+    expect(await ok(['get', 'cm', 'csa', '-o', 'jsonpath={.data.mode}'])).toBe('slow');
+  });
+
   it('watches with get -w', async () => {
     const child = spawn(KUBECTL, ['get', 'configmaps', '-w'], { env: { PATH: process.env.PATH ?? '', HOME: h.home, KUBECONFIG: h.server.kubeconfigPath } });
     let out = '';
