@@ -2,10 +2,12 @@
  * Images for a pod's containers, as the kubelet's image manager: imagePullPolicy (Always,
  * IfNotPresent, Never), credentials from imagePullSecrets, the kubelet's events (Pulling, Pulled
  * with durations and size, Failed, BackOff, ErrImageNeverPull) and waiting reasons (ErrImagePull,
- * then ImagePullBackOff while the per-pod-and-image backoff runs). One pull per image at a time:
- * pods asking for an image already being pulled wait for that pull. Pull progress (bytes per
- * layer) goes to `onPullProgress` listeners and is kept per pod for the UI.
+ * then ImagePullBackOff while the per-pod-and-image backoff runs). One pull per image and
+ * credentials at a time: pods asking for an image already being pulled with the same credentials
+ * wait for that pull. Pull progress (bytes per layer) goes to `onPullProgress` listeners and is
+ * kept per pod for the UI.
  */
+import { createHash } from 'node:crypto';
 import type * as k8s from 'kubernetes-types/core/v1.js';
 import { defaultPullPolicy } from '../api/defaults.ts';
 import { log } from '../log.ts';
@@ -183,7 +185,11 @@ export class ImageManager {
   }
 
   private async pull(image: string, auths: RegistryAuth[], onProgress: (p: PullProgress) => void): Promise<{ id: string; waitedMs: number }> {
-    const running = this.inflight.get(image);
+    // Pods share a pull only when they pull with the same credentials: a pod with the right
+    // imagePullSecrets must not inherit the failure of an anonymous pull of the same image, and a
+    // pod without them must not get a private image through another pod's pull.
+    const key = `${image}\n${createHash('sha256').update(JSON.stringify(auths)).digest('hex')}`;
+    const running = this.inflight.get(key);
     if (running) {
       running.listeners.add(onProgress);
       try {
@@ -210,11 +216,11 @@ export class ImageManager {
       }
       throw lastErr;
     })();
-    this.inflight.set(image, { promise, listeners });
+    this.inflight.set(key, { promise, listeners });
     try {
       return { id: await promise, waitedMs: 0 };
     } finally {
-      this.inflight.delete(image);
+      this.inflight.delete(key);
     }
   }
 

@@ -112,7 +112,8 @@ export function pullErrorKind(msg: string): PullErrorKind {
   const m = msg.toLowerCase();
   if (/invalid reference format/.test(m)) return 'InvalidReference';
   if (/pull access denied|repository does not exist|manifest unknown|not found|no such image/.test(m)) return 'NotFound';
-  if (/unauthorized|authentication required|incorrect username or password|denied/.test(m)) return 'Unauthorized';
+  // "no basic auth credentials": a registry asked for basic auth and the pull carried none.
+  if (/unauthorized|authentication required|no basic auth credentials|incorrect username or password|denied/.test(m)) return 'Unauthorized';
   if (/no such host|dial tcp|i\/o timeout|connection refused|tls handshake|server misbehaving|network is unreachable|client\.timeout|timeout exceeded|eof/.test(m)) return 'Network';
   return 'Other';
 }

@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ImageManager } from '../../../core/agent/images.ts';
+import { PullError, type RegistryAuth } from '../../../core/runtime/runtime.ts';
 import { IMAGE, harness, running, type Harness } from './harness.ts';
 
 describe('node agent: images (fake runtime)', () => {
@@ -68,5 +70,57 @@ describe('node agent: images (fake runtime)', () => {
     await h.waitPod('img', running());
     const node: any = await h.client.get({ apiVersion: 'v1', kind: 'Node', name: 'node-1' });
     expect(node.status.images.some((i: any) => i.names.includes(IMAGE))).toBe(true);
+  });
+});
+
+describe('ImageManager: pulls shared between pods', () => {
+  const image = 'registry.example.com/team/app:1';
+  const cfg = Buffer.from(JSON.stringify({ auths: { 'registry.example.com': { username: 'u', password: 'p' } } })).toString('base64');
+  const pod = (uid: string, secret?: string): any => ({
+    metadata: { uid, name: uid, namespace: 'default' },
+    spec: { ...(secret ? { imagePullSecrets: [{ name: secret }] } : {}), containers: [{ name: 'c', image }] },
+  });
+
+  function manager() {
+    const pulls: Array<{ auth: RegistryAuth | undefined; release: () => void }> = [];
+    const ctx = {
+      recorder: { event() {} },
+      sources: { secret: (_ns: string, name: string) => (name === 'regcred' ? { data: { '.dockerconfigjson': cfg } } : undefined) },
+      runtime: {
+        imageStatus: async () => ({ present: false, repoTags: [], repoDigests: [] }),
+        pullImage: (ref: string, auth?: RegistryAuth) =>
+          new Promise<string>((resolve, reject) => {
+            pulls.push({ auth, release: () => (auth ? resolve('sha256:abc') : reject(new PullError(ref, 'no basic auth credentials', 'Unauthorized'))) });
+          }),
+      },
+    };
+    return { images: new ImageManager(ctx as any), pulls };
+  }
+  const until = async (cond: () => boolean) => {
+    for (let i = 0; i < 100 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  };
+
+  it('does not hand a pod with imagePullSecrets the failure of an anonymous pull of the same image', async () => {
+    const { images, pulls } = manager();
+    const anon = images.ensure(pod('anon'), { name: 'c', image }, 'spec.containers{c}');
+    await until(() => pulls.length === 1);
+    const authed = images.ensure(pod('authed', 'regcred'), { name: 'c', image }, 'spec.containers{c}');
+    await until(() => pulls.length === 2);
+    expect(pulls.map((p) => p.auth?.username)).toEqual([undefined, 'u']);
+    for (const p of pulls) p.release();
+    expect(await anon).toMatchObject({ ok: false, reason: 'ErrImagePull', message: 'no basic auth credentials' });
+    expect(await authed).toEqual({ ok: true, imageId: 'sha256:abc' });
+  });
+
+  it('shares one pull between pods with the same credentials', async () => {
+    const { images, pulls } = manager();
+    const a = images.ensure(pod('a', 'regcred'), { name: 'c', image }, 'spec.containers{c}');
+    await until(() => pulls.length === 1);
+    const b = images.ensure(pod('b', 'regcred'), { name: 'c', image }, 'spec.containers{c}');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(pulls).toHaveLength(1);
+    pulls[0]!.release();
+    expect(await a).toEqual({ ok: true, imageId: 'sha256:abc' });
+    expect(await b).toEqual({ ok: true, imageId: 'sha256:abc' });
   });
 });

@@ -121,5 +121,8 @@ describe('stats and pull errors', () => {
     expect(pullErrorKind('pull access denied for nope, repository does not exist or may require \'docker login\'')).toBe('NotFound');
     expect(pullErrorKind('manifest for busybox:nope not found: manifest unknown: manifest unknown')).toBe('NotFound');
     expect(pullErrorKind('Head "https://ghcr.io/v2/x/manifests/1": unauthorized: authentication required')).toBe('Unauthorized');
+    // Docker 20.10's words for a basic-auth registry without / with wrong credentials (seen in test/integration/agent/pull.test.ts).
+    expect(pullErrorKind('Head "http://127.0.0.1:41029/v2/wh-pull/private/manifests/1": no basic auth credentials')).toBe('Unauthorized');
+    expect(pullErrorKind('unauthorized')).toBe('Unauthorized');
   });
 });
