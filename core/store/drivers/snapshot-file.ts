@@ -3,15 +3,18 @@
  *
  *   {"revision":R,"compactRevision":C,"kvs":{
  *   "<key>":{"value":{…},"createRevision":n,"modRevision":m},
- *   …}}
+ *   …},"crc32":"<8 hex>"}
  *
- * (one key per line, keys in order). lowdb's own file adapter (steno) renames a temp file into
+ * (one key per line, keys in order). The trailing crc32 covers every byte before `,"crc32"`: a
+ * change that leaves the JSON valid (a byte flipped inside a string) is still found. Snapshots
+ * written before the checksum existed have none and are read as they are. lowdb's own file adapter (steno) renames a temp file into
  * place but never fsyncs, so a crash just after a fold could leave an empty snapshot; this
  * adapter writes `.<name>.tmp`, fsyncs it, renames it over the snapshot and fsyncs the directory.
  * Reading checks the shape and throws StoreError('Corrupt') naming the file and the place.
  */
 import { promises as fsp } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import type { Adapter } from 'lowdb';
 import { StoreError } from '../store.ts';
 import type { Entry } from './kv-state.ts';
@@ -36,15 +39,15 @@ export class SnapshotFile implements Adapter<SnapshotData> {
   constructor(readonly path: string) {}
 
   async read(): Promise<SnapshotData | null> {
-    let text: string;
+    let buf: Buffer;
     try {
-      text = await fsp.readFile(this.path, 'utf8');
+      buf = await fsp.readFile(this.path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw new StoreError('IO', `reading snapshot ${this.path} failed: ${(err as Error).message}`);
     }
-    this.bytes = Buffer.byteLength(text);
-    return parseSnapshot(this.path, text);
+    this.bytes = buf.length;
+    return parseSnapshot(this.path, buf);
   }
 
   async write(data: SnapshotData): Promise<void> {
@@ -82,21 +85,27 @@ const CHUNK_ENTRIES = 64;
  */
 const SYNC_EVERY_BYTES = 1024 * 1024;
 
+const TRAILER = ',"crc32":"';
+
 export function* snapshotChunks(data: SnapshotData): Generator<string> {
   const { entries } = data;
+  let crc = 0;
   let text = `{"revision":${data.revision},"compactRevision":${data.compactRevision},"kvs":{`;
   for (let i = 0; i < entries.length; i++) {
     const [key, e] = entries[i]!;
     text += `${i ? ',' : ''}\n${JSON.stringify(key)}:{"value":${JSON.stringify(e.value)},"createRevision":${e.createRevision},"modRevision":${e.modRevision}}`;
     if (i % CHUNK_ENTRIES === CHUNK_ENTRIES - 1) {
+      crc = crc32(Buffer.from(text, 'utf8'), crc);
       yield text;
       text = '';
     }
   }
-  yield `${text}${entries.length ? '\n' : ''}}}\n`;
+  text += `${entries.length ? '\n' : ''}}`;
+  crc = crc32(Buffer.from(text, 'utf8'), crc);
+  yield `${text}${TRAILER}${crc.toString(16).padStart(8, '0')}"}\n`;
 }
 
-function parseSnapshot(path: string, text: string): SnapshotData {
+function parseSnapshot(path: string, buf: Buffer): SnapshotData {
   const fail = (what: string): never => {
     throw new StoreError(
       'Corrupt',
@@ -104,11 +113,18 @@ function parseSnapshot(path: string, text: string): SnapshotData {
         `Restore ${path} from a backup; or, to start over, move ${path} and ${path}.journal* aside (their data will be missing).`,
     );
   };
+  const text = buf.toString('utf8');
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (err) {
     fail(`not valid JSON (${describeJsonError(text, err as Error)})`);
+  }
+  // Valid JSON can still be damaged (a byte changed inside a string): the checksum says so.
+  const at = buf.lastIndexOf(TRAILER);
+  const m = at >= 0 ? /^"([0-9a-f]{8})"\}\n?$/.exec(buf.toString('latin1', at + TRAILER.length - 1)) : null;
+  if (m && crc32(buf.subarray(0, at)) !== parseInt(m[1]!, 16)) {
+    fail(`checksum mismatch: its bytes changed after it was written (crc32 ${crc32(buf.subarray(0, at)).toString(16).padStart(8, '0')}, recorded ${m[1]})`);
   }
   if (!isObject(doc)) return fail('the top level is not an object');
   const { revision, compactRevision = 0, kvs } = doc;
@@ -142,7 +158,7 @@ function describeJsonError(text: string, err: Error): string {
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!;
     const last = i === lines.length - 1 || (i === lines.length - 2 && lines[i + 1] === '');
-    const probe = i === 0 ? `${l}}}` : /^}}$/.test(l) || (last && l === '') ? '{}' : `{${l.replace(/,$/, '')}}`;
+    const probe = i === 0 ? `${l}}}` : /^}(,"crc32":"[0-9a-f]{8}")?}$/.test(l) || (last && l === '') ? '{}' : `{${l.replace(/,$/, '')}}`;
     try {
       JSON.parse(probe);
     } catch {

@@ -235,6 +235,27 @@ describe('lowdb driver: durability', () => {
     expect(await filesOf(path)).toEqual(before);
   });
 
+  it('finds damage that leaves the snapshot valid JSON by its checksum', async () => {
+    const path = newPath();
+    const s = await openAt(path);
+    await s.create('/a', { v: 'hello world' });
+    await s.close();
+    const text = await fsp.readFile(path, 'utf8');
+    expect(text).toMatch(/},"crc32":"[0-9a-f]{8}"}\n$/);
+    await fsp.writeFile(path, text.replace('hello world', 'hello#world'));
+    const before = await filesOf(path);
+    const err = await openError(path);
+    expect(err.code).toBe('Corrupt');
+    expect(err.message).toContain(`snapshot ${path} is damaged: checksum mismatch`);
+    expect(await filesOf(path)).toEqual(before);
+    // A snapshot from before the checksum (no trailer) still opens.
+    await fsp.writeFile(path, text.replace(/,"crc32":"[0-9a-f]{8}"}\n$/, '}\n'));
+    await fsp.rm(path + '.journal', { force: true });
+    const again = await openAt(path);
+    expect((await again.get('/a'))?.value).toEqual({ v: 'hello world' });
+    await again.close();
+  });
+
   it('refuses a journal whose revisions do not follow the snapshot', async () => {
     const path = newPath();
     const s = await openAt(path);
