@@ -6,8 +6,11 @@
  * (process.cpuUsage) and the renderer (Chromium's TaskDuration via the DevTools protocol).
  * The Docker engine's own CPU is not the app's and is not counted.
  *   {"name":"idle.cpu","value":<% of one core>,"main_pct":…,"renderer_pct":…,"pods":100,"budget_pct":1}
+ * WHEELHOUSE_BENCH_CPU_PROFILE=FILE writes a V8 CPU profile of this process over the measured
+ * minute (open it in Chrome's DevTools, or `node bench/profile-summary.mjs FILE`).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -53,6 +56,13 @@ async function main(): Promise<void> {
     await cdp.send('Performance.enable');
     await sleep(SETTLE_S * 1000);
     const task = async () => ((await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0) as number;
+    const profileFile = process.env.WHEELHOUSE_BENCH_CPU_PROFILE;
+    const inspector = profileFile ? new Session() : undefined;
+    if (inspector) {
+      inspector.connect();
+      await inspector.post('Profiler.enable');
+      await inspector.post('Profiler.start');
+    }
     const r0 = await task();
     const c0 = process.cpuUsage();
     const t0 = performance.now();
@@ -60,6 +70,11 @@ async function main(): Promise<void> {
     const cpu = process.cpuUsage(c0);
     const wall = (performance.now() - t0) / 1000;
     const renderer = (await task()) - r0;
+    if (inspector && profileFile) {
+      const { profile } = await inspector.post('Profiler.stop');
+      await writeFile(profileFile, JSON.stringify(profile));
+      inspector.disconnect();
+    }
     const mainPct = ((cpu.user + cpu.system) / 1e6 / wall) * 100;
     const rendererPct = (renderer / wall) * 100;
     print({

@@ -152,6 +152,15 @@ describe('stats', () => {
     expect(second.cpuUsageCoreNanoSeconds).toBeGreaterThan(first.cpuUsageCoreNanoSeconds);
     const sb = await rt.containerStats(sandbox);
     expect(sb.network).toBeDefined();
+    // On this machine the figures come from the cgroup files (cgroup-stats.ts); they agree with
+    // what the engine's own stats say.
+    const { CgroupStats } = await import('../../../core/runtime/docker/cgroup-stats.ts');
+    const files = await new CgroupStats().read(id);
+    expect(files, 'the container cgroup is readable here').toBeDefined();
+    const api = (await docker.getContainer(id).stats({ stream: false, 'one-shot': true } as { stream: false })) as any;
+    const ours = await rt.containerStats(id);
+    expect(Math.abs(ours.memoryUsageBytes - api.memory_stats.usage) / api.memory_stats.usage).toBeLessThan(0.2);
+    expect(Math.abs(ours.cpuUsageCoreNanoSeconds - api.cpu_stats.cpu_usage.total_usage)).toBeLessThan(2e9);
     await rt.stopContainer(id, 0);
   });
 });
