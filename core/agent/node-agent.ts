@@ -31,6 +31,7 @@ import { PodRegistry } from './pod-registry.ts';
 import { resolveOptions } from './agent-options.ts';
 import { VolumeManager } from './volumes.ts';
 import { dockerSafe, errorMessage } from './util.ts';
+import { runtimeFingerprint } from './pod-runtime.ts';
 
 export type { NodeAgentOptions } from './types.ts';
 
@@ -149,7 +150,7 @@ export class NodeAgent {
       ),
       runtime.onAvailabilityChange((up, err) => this.onAvailability(up, err?.message)),
     );
-    const resync = setInterval(() => this.resyncAll(), this.ctx.opts.resyncIntervalMs);
+    const resync = setInterval(() => void this.relist(), this.ctx.opts.resyncIntervalMs);
     resync.unref?.();
     this.cleanups.push(() => clearInterval(resync));
     this.nodeStatus.start();
@@ -255,6 +256,43 @@ export class NodeAgent {
     this.restarts.gc();
     this.images.backoff.gc();
     for (const uid of this.pods.states.keys()) this.workers.enqueue(uid);
+  }
+
+  /**
+   * The periodic safety net (the kubelet's PLEG relist): list the node's sandboxes and containers
+   * once and sync only the pods whose runtime state differs from what their last sync saw, plus
+   * any not fully synced for fullResyncIntervalMs. Syncing all 100 pods every 10 s cost about as
+   * much CPU as everything else the idle app does together. If the engine cannot be listed, every
+   * pod is synced as before.
+   */
+  private relisting = false;
+  private async relist(): Promise<void> {
+    if (this.relisting) return;
+    this.relisting = true;
+    try {
+      this.restarts.gc();
+      this.images.backoff.gc();
+      const { runtime } = this.opts;
+      const [sandboxes, containers] = await Promise.all([
+        runtime.listPodSandboxes({ cluster: this.cluster, node: this.nodeName }),
+        runtime.listContainers({ cluster: this.cluster, node: this.nodeName }),
+      ]);
+      const byPod = new Map<string, { s: typeof sandboxes; c: typeof containers }>();
+      const of = (uid: string) => byPod.get(uid) ?? byPod.set(uid, { s: [], c: [] }).get(uid)!;
+      for (const s of sandboxes) of(s.podUid).s.push(s);
+      for (const c of containers) of(c.podUid).c.push(c);
+      const stale = Date.now() - this.ctx.opts.fullResyncIntervalMs;
+      for (const [uid, state] of this.pods.states) {
+        const r = byPod.get(uid);
+        const now = runtimeFingerprint(r?.s ?? [], r?.c ?? []);
+        if (state.fingerprint !== now || (state.syncedAt ?? 0) <= stale) this.workers.enqueue(uid);
+      }
+    } catch (err) {
+      log.debug('relist failed; syncing every pod', { node: this.nodeName, error: errorMessage(err) });
+      for (const uid of this.pods.states.keys()) this.workers.enqueue(uid);
+    } finally {
+      this.relisting = false;
+    }
   }
 
   private async adopt(): Promise<boolean> {

@@ -12,7 +12,7 @@ import { log } from '../log.ts';
 import type { PodSandboxStatus } from '../runtime/runtime.ts';
 import { terminationLogPath } from './container-start.ts';
 import type { ImageManager } from './images.ts';
-import { instancesOf, type PodRuntime } from './pod-runtime.ts';
+import { instancesOf, runtimeFingerprint, type PodRuntime } from './pod-runtime.ts';
 import { computePodStatus } from './pod-status.ts';
 import type { ProbeManager, RunningContainer } from './probes.ts';
 import { specOf } from './termination.ts';
@@ -40,6 +40,8 @@ export async function finishSync(
 ): Promise<void> {
   const { ctx } = d;
   const pod = state.pod;
+  state.fingerprint = runtimeFingerprint(pr.sandboxes, pr.containers);
+  state.syncedAt = Date.now();
   await readTerminationMessages(d, state, pr);
   const imageIds = new Map<string, string>();
   for (const s of pr.statuses.values()) if (s.imageRef && !imageIds.has(s.imageRef)) imageIds.set(s.imageRef, await d.images.imageID(s.imageRef));

@@ -64,3 +64,14 @@ export function readySandbox(pr: PodRuntime): PodSandboxStatus | undefined {
   const s = pr.sandboxes[0];
   return s?.state === 'ready' ? s : undefined;
 }
+
+/**
+ * What the relist compares: a pod's sandboxes and container instances, id and state. Equal
+ * fingerprints mean the engine holds nothing new for the pod since its last sync.
+ */
+export function runtimeFingerprint(sandboxes: Array<{ id: string; state: string }>, containers: Array<{ id: string; state: string }>): string {
+  const parts: string[] = [];
+  for (const s of sandboxes) parts.push(`s${s.id}:${s.state}`);
+  for (const c of containers) parts.push(`c${c.id}:${c.state}`);
+  return parts.sort().join(',');
+}

@@ -51,8 +51,14 @@ export interface NodeAgentOptions {
   nodeStatusUpdateIntervalMs?: number;
   /** Node status is written at least this often even if unchanged; default 5 minutes. */
   nodeStatusReportIntervalMs?: number;
-  /** Safety-net resync of every pod; default 10 000 ms. */
+  /**
+   * Safety net for missed engine events, the kubelet's PLEG relist: every this often the node's
+   * sandboxes and containers are listed (two requests) and only pods whose containers changed
+   * since their last sync are synced. Default 10 000 ms.
+   */
   resyncIntervalMs?: number;
+  /** A full sync of every pod, whatever the relist says; default 5 minutes. */
+  fullResyncIntervalMs?: number;
   /** Usage sampling (false: off). */
   metrics?: MetricsOptions | false;
   /** Secret volumes on a tmpfs (a host folder under /dev/shm); default: when /dev/shm is usable. */
@@ -74,6 +80,7 @@ export interface ResolvedOptions {
   nodeStatusUpdateIntervalMs: number;
   nodeStatusReportIntervalMs: number;
   resyncIntervalMs: number;
+  fullResyncIntervalMs: number;
   secretsOnTmpfs: boolean;
   clusterDNS: string[];
   clusterDomain: string;
@@ -132,6 +139,10 @@ export interface PodState {
   running: Map<string, string>;
   /** Bound after this agent's adoption scan: the runtime cannot hold anything of it yet (first sync skips the lookup). */
   fresh: boolean;
+  /** Its sandboxes and containers (id and state) as the last sync left them: see runtimeFingerprint. */
+  fingerprint?: string;
+  /** When its last sync finished (ms since the epoch). */
+  syncedAt?: number;
 }
 
 export function newPodState(pod: Pod, fresh = false): PodState {

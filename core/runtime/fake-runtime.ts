@@ -149,13 +149,19 @@ export class FakeRuntime implements ContainerRuntime {
     for (const cb of [...this.availability]) cb(up, err);
   }
 
-  /** The container's process exits by itself. */
-  exitContainer(id: string, exitCode: number, opts: { oomKilled?: boolean; message?: string } = {}): void {
+  /** The container's process exits by itself; `silent`: no event is sent (a missed event). */
+  exitContainer(id: string, exitCode: number, opts: { oomKilled?: boolean; message?: string; silent?: boolean } = {}): void {
     const c = this.mustContainer(id);
     if (c.status.state !== 'running') throw new Error(`fake: container ${id} is not running`);
-    if (opts.oomKilled) this.emit('container', 'oom', id, this.dockerLabels(c));
-    this.finish(c, exitCode, opts.oomKilled ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error', opts.message);
+    this.muted = !!opts.silent;
+    try {
+      if (opts.oomKilled) this.emit('container', 'oom', id, this.dockerLabels(c));
+      this.finish(c, exitCode, opts.oomKilled ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error', opts.message);
+    } finally {
+      this.muted = false;
+    }
   }
+  private muted = false;
 
   oomKill(id: string): void {
     this.exitContainer(id, 137, { oomKilled: true });
@@ -619,6 +625,7 @@ export class FakeRuntime implements ContainerRuntime {
   }
 
   private emit(type: RuntimeEvent['type'], action: string, id: string, labels: Labels, exitCode?: number): void {
+    if (this.muted) return;
     const event: RuntimeEvent = { type, action, id, labels: { ...labels }, time: this.now(), ...(exitCode !== undefined ? { exitCode } : {}) };
     for (const sub of [...this.subscribers]) {
       if (!eventMatches(event, sub.filter)) continue;

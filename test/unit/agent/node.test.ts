@@ -68,6 +68,38 @@ describe('node agent: Node, Lease, metrics (fake runtime)', () => {
     await h.waitPod('survivor', (p) => p.status.containerStatuses[0].restartCount === 1 && p.status.containerStatuses[0].state.running);
   });
 
+  it('relists the engine periodically: syncs only the pod whose containers changed unseen', async () => {
+    h = await harness({ resyncIntervalMs: 100, fullResyncIntervalMs: 60_000 });
+    await h.agent.start();
+    for (const n of ['quiet', 'victim']) await h.createPod(n, { containers: [{ name: 'c', image: IMAGE }] });
+    await h.waitPod('quiet', running());
+    await h.waitPod('victim', running());
+    await new Promise((r) => setTimeout(r, 300));
+    const podLoads = () => h.runtime.calls.filter((c) => c.method === 'listContainers' && (c.args[0] as any)?.podUid).map((c) => (c.args[0] as any).podUid as string);
+    const relists = () => h.runtime.calls.filter((c) => c.method === 'listContainers' && !(c.args[0] as any)?.podUid).length;
+    const loads0 = podLoads().length;
+    const relists0 = relists();
+    await new Promise((r) => setTimeout(r, 600));
+    expect(relists() - relists0).toBeGreaterThanOrEqual(3);
+    expect(podLoads().length - loads0, 'nothing changed: no pod is synced').toBe(0);
+    // A container dies and its event is lost: the relist notices and only that pod is synced.
+    const victim = await h.pod('victim');
+    h.runtime.exitContainer(h.containersOf('victim')[0]!.id, 1, { silent: true });
+    await h.waitPod('victim', (p) => p.status.containerStatuses[0].restartCount === 1 && p.status.containerStatuses[0].state.running, 'restart after a missed die event', 3000);
+    expect(new Set(podLoads().slice(loads0))).toEqual(new Set([victim.metadata.uid]));
+  });
+
+  it('full resync: every pod is synced once fullResyncIntervalMs has passed', async () => {
+    h = await harness({ resyncIntervalMs: 100, fullResyncIntervalMs: 300 });
+    await h.agent.start();
+    await h.createPod('quiet', { containers: [{ name: 'c', image: IMAGE }] });
+    await h.waitPod('quiet', running());
+    const loads = () => h.runtime.calls.filter((c) => c.method === 'listContainers' && (c.args[0] as any)?.podUid).length;
+    const n0 = loads();
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(loads() - n0).toBeGreaterThanOrEqual(2);
+  });
+
   it('samples usage per container, pod and node', async () => {
     h = await harness({ metrics: { intervalMs: 60_000 } });
     await h.agent.start();
