@@ -65,8 +65,8 @@ export function newRun(prefix: string): Run {
 }
 
 /** Starts `wheelhouse serve` and resolves once it has printed its kubeconfig (the API answers then). */
-export function startServe(name: string, dataDir: string, env: Record<string, string> = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'core/cli.ts'), 'serve', '--data-dir', dataDir, '--name', name], {
+export function startServe(name: string, dataDir: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'core/cli.ts'), 'serve', '--data-dir', dataDir, '--name', name], {
     cwd: ROOT,
     env: { ...process.env, WHEELHOUSE_LOG: process.env.WHEELHOUSE_LOG ?? 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
