@@ -1,12 +1,18 @@
-// Summarizes a V8 .cpuprofile: self time by function and by file, the top entries.
-//   node bench/profile-summary.mjs FILE [N]
+// Summarizes a V8 .cpuprofile: self time by function and by file, the top entries; with LAST,
+// only the profile's last LAST seconds (the steady state after a start-up).
+//   node bench/profile-summary.mjs FILE [N] [LAST]
 import { readFileSync } from 'node:fs';
 
-const [file, n = '25'] = process.argv.slice(2);
+const [file, n = '25', last] = process.argv.slice(2);
 const p = JSON.parse(readFileSync(file, 'utf8'));
+const from = last ? p.endTime - Number(last) * 1e6 : p.startTime;
 const dt = new Map();
-for (let i = 0; i < p.samples.length; i++) dt.set(p.samples[i], (dt.get(p.samples[i]) ?? 0) + (p.timeDeltas[i] ?? 0));
-const total = p.endTime - p.startTime;
+let t = p.startTime;
+for (let i = 0; i < p.samples.length; i++) {
+  t += p.timeDeltas[i] ?? 0;
+  if (t >= from) dt.set(p.samples[i], (dt.get(p.samples[i]) ?? 0) + (p.timeDeltas[i] ?? 0));
+}
+const total = p.endTime - from;
 const byFn = new Map();
 const byFile = new Map();
 for (const node of p.nodes) {

@@ -62,17 +62,21 @@ export class HostIptables implements IptablesRunner {
 
   async syncJumps(prefix: string, jumps: Jump[]): Promise<void> {
     const tag = `wheelhouse:${prefix}`;
-    // Drop tagged rules that are not wanted any more (an old pod subnet, an earlier run's leftovers).
+    // One listing per table (two runs when nothing changed; it was one run per chain and one
+    // `-C` per jump, a dozen processes every resync).
     for (const table of ['nat', 'filter'] as const) {
+      const rules = await this.taggedRulesOf(table, tag);
+      // Drop tagged rules that are not wanted any more (an old pod subnet, an earlier run's leftovers).
       for (const chain of table === 'nat' ? ['PREROUTING', 'OUTPUT', 'POSTROUTING'] : ['OUTPUT', 'FORWARD']) {
-        for (const args of await this.taggedRules(table, chain, tag)) {
-          if (!(await this.matchesAny(table, chain, args, jumps))) await run(this.bin.iptables, ['-t', table, '-D', chain, ...args]);
+        for (const args of rules.get(chain) ?? []) {
+          if (!matchesAny(table, chain, args, jumps)) await run(this.bin.iptables, ['-t', table, '-D', chain, ...args]);
         }
       }
-    }
-    for (const j of jumps) {
-      if (await this.exists(j.table, j.chain, j.rule)) continue;
-      await run(this.bin.iptables, ['-t', j.table, j.insert ? '-I' : '-A', j.chain, ...(j.insert ? ['1'] : []), ...j.rule]);
+      for (const j of jumps) {
+        if (j.table !== table) continue;
+        if ((rules.get(j.chain) ?? []).some((args) => matchesAny(table, j.chain, args, [j]))) continue;
+        await run(this.bin.iptables, ['-t', j.table, j.insert ? '-I' : '-A', j.chain, ...(j.insert ? ['1'] : []), ...j.rule]);
+      }
     }
   }
 
@@ -106,6 +110,21 @@ export class HostIptables implements IptablesRunner {
     return [...found].map(([prefix, podSubnet]) => ({ prefix, ...(podSubnet ? { podSubnet } : {}) }));
   }
 
+  /** Every rule of a table carrying our tag, by chain, as argument lists (`-S` output minus `-A CHAIN`). */
+  private async taggedRulesOf(table: Table, tag: string): Promise<Map<string, string[][]>> {
+    const { stdout } = await run(this.bin.iptables, ['-t', table, '-S']);
+    const out = new Map<string, string[][]>();
+    for (const l of stdout.split('\n')) {
+      if (!l.startsWith('-A ')) continue;
+      const parts = l.trim().split(/\s+/);
+      const args = parts.slice(2).map((a) => a.replace(/^"(.*)"$/, '$1'));
+      if (!args.includes(tag)) continue;
+      const chain = parts[1]!;
+      out.set(chain, [...(out.get(chain) ?? []), args]);
+    }
+    return out;
+  }
+
   /** The rules of a built-in chain carrying our tag, as argument lists (`-S` output minus `-A CHAIN`). */
   private async taggedRules(table: Table, chain: string, tag: string): Promise<string[][]> {
     const { stdout } = await run(this.bin.iptables, ['-t', table, '-S', chain]);
@@ -117,27 +136,20 @@ export class HostIptables implements IptablesRunner {
       .filter((args) => (tag.endsWith(':') ? args.some((a) => a.startsWith(tag)) : args.includes(tag)));
   }
 
-  private async matchesAny(table: Table, chain: string, args: string[], jumps: Jump[]): Promise<boolean> {
-    // `-S` prints rules normalised (e.g. `-d 10.96.0.0/16`); the jump target and addresses decide.
-    const target = args[args.indexOf('-j') + 1];
-    const src = args.includes('-s') ? args[args.indexOf('-s') + 1] : undefined;
-    const dst = args.includes('-d') ? args[args.indexOf('-d') + 1] : undefined;
-    return jumps.some((j) => {
-      if (j.table !== table || j.chain !== chain) return false;
-      const r = j.rule;
-      const jt = r[r.indexOf('-j') + 1];
-      const js = r.includes('-s') ? r[r.indexOf('-s') + 1] : undefined;
-      const jd = r.includes('-d') ? r[r.indexOf('-d') + 1] : undefined;
-      return jt === target && js === src && jd === dst;
-    });
-  }
+}
 
-  private async exists(table: Table, chain: string, rule: string[]): Promise<boolean> {
-    try {
-      await run(this.bin.iptables, ['-t', table, '-C', chain, ...rule]);
-      return true;
-    } catch {
-      return false;
-    }
-  }
+/** Whether a listed rule (`-S` arguments) is one of `jumps`: same table, chain, target and addresses. */
+function matchesAny(table: Table, chain: string, args: string[], jumps: Jump[]): boolean {
+  // `-S` prints rules normalised (e.g. `-d 10.96.0.0/16`); the jump target and addresses decide.
+  const target = args[args.indexOf('-j') + 1];
+  const src = args.includes('-s') ? args[args.indexOf('-s') + 1] : undefined;
+  const dst = args.includes('-d') ? args[args.indexOf('-d') + 1] : undefined;
+  return jumps.some((j) => {
+    if (j.table !== table || j.chain !== chain) return false;
+    const r = j.rule;
+    const jt = r[r.indexOf('-j') + 1];
+    const js = r.includes('-s') ? r[r.indexOf('-s') + 1] : undefined;
+    const jd = r.includes('-d') ? r[r.indexOf('-d') + 1] : undefined;
+    return jt === target && js === src && jd === dst;
+  });
 }
