@@ -32,6 +32,7 @@ import { resolveOptions } from './agent-options.ts';
 import { VolumeManager } from './volumes.ts';
 import { dockerSafe, errorMessage } from './util.ts';
 import { runtimeFingerprint } from './pod-runtime.ts';
+import { Reaper } from './reaper.ts';
 
 export type { NodeAgentOptions } from './types.ts';
 
@@ -48,6 +49,7 @@ export class NodeAgent {
   private readonly images: ImageManager;
   private readonly volumes: VolumeManager;
   private readonly probes: ProbeManager;
+  readonly reaper: Reaper;
   private readonly restarts: Backoff;
   private readonly workers: PodWorkers;
   private readonly syncer: PodSyncer;
@@ -102,7 +104,9 @@ export class NodeAgent {
       maxConcurrent: opts.maxConcurrentSyncs ?? 16,
     });
     this.probes = new ProbeManager(this.ctx, (uid) => this.workers.enqueue(uid));
+    this.reaper = new Reaper(opts.runtime, () => !this.workers.isIdle());
     this.syncer = new PodSyncer({
+      reaper: this.reaper,
       ctx: this.ctx,
       images: this.images,
       volumes: this.volumes,
@@ -167,6 +171,7 @@ export class NodeAgent {
     for (const c of this.cleanups.splice(0)) c();
     if (this.imageRefresh) clearTimeout(this.imageRefresh);
     this.nodeStatus.stop();
+    this.reaper.stop();
     this.podInformer.stop();
     this.sources.stop();
     this.probes.stop();
@@ -284,6 +289,11 @@ export class NodeAgent {
       const stale = Date.now() - this.ctx.opts.fullResyncIntervalMs;
       for (const [uid, state] of this.pods.states) {
         const r = byPod.get(uid);
+        // Sandboxes a newer one replaced (left by a stop before the reaper got to them).
+        if (r && r.s.length > 1) {
+          const newest = Math.max(...r.s.map((x) => x.attempt));
+          this.reaper.removeSandboxes(r.s.filter((x) => x.attempt < newest && x.state !== 'ready').map((x) => x.id));
+        }
         const now = runtimeFingerprint(r?.s ?? [], r?.c ?? []);
         if (state.fingerprint !== now || (state.syncedAt ?? 0) <= stale) this.workers.enqueue(uid);
       }

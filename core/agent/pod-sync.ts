@@ -28,12 +28,16 @@ import type { AgentContext, PodState } from './types.ts';
 import { VolumeError, type PreparedVolumes, type VolumeManager } from './volumes.ts';
 import { asObject } from './util.ts';
 
+import type { Reaper } from './reaper.ts';
+
 export interface SyncDeps extends FinishDeps {
   ctx: AgentContext;
   images: ImageManager;
   volumes: VolumeManager;
   probes: ProbeManager;
   restarts: Backoff;
+  /** Removes dead sandboxes once the node is quiet. */
+  reaper: Reaper;
   states: Map<string, PodState>;
   requeue(uid: string, delayMs: number): void;
   /** The pod is gone for good: drop it from the agent's books. */

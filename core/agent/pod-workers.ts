@@ -163,7 +163,8 @@ export class PodWorkers {
     });
   }
 
-  private isIdle(): boolean {
+  /** No sync running or due now. */
+  isIdle(): boolean {
     if (this.ready.size || this.activeCount) return false;
     for (const w of this.workers.values()) if (w.running || w.dirty) return false;
     return true;

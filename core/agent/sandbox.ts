@@ -1,7 +1,8 @@
 /**
  * A pod's sandbox (its network namespace on the cluster network, its hostname, DNS and host
  * ports). A new one replaces a sandbox that died: whatever still runs in the old one is stopped
- * and the old one removed first, as the kubelet does (`SandboxChanged`). Host ports are published
+ * first, as the kubelet does (`SandboxChanged`), and the old one is removed later, when the node
+ * is quiet (reaper.ts). Host ports are published
  * on 127.0.0.1 unless the port names a hostIP — a desktop choice: nothing is exposed to the LAN
  * by accident.
  */
@@ -18,8 +19,11 @@ export async function createSandbox(d: SyncDeps, state: PodState, pr: PodRuntime
   const pod = state.pod;
   if (pr.sandboxes.length) {
     await killPod(ctx, pod, pr, { graceSeconds: podGracePeriod(pod) });
-    for (const s of pr.sandboxes) await ctx.runtime.removePodSandbox(s.id);
-    for (const c of pr.containers) await ctx.runtime.removeContainer(c.id);
+    // The old sandboxes (their containers with them) are removed once the node is quiet
+    // (reaper.ts): after an engine restart every pod is here at once, and the new sandbox comes first.
+    const old = new Set(pr.sandboxes.map((s) => s.id));
+    for (const c of pr.containers) if (!old.has(c.sandboxId)) await ctx.runtime.removeContainer(c.id);
+    d.reaper.removeSandboxes(old);
     d.probes.removePod(state.uid);
     ctx.recorder.event(asObject(pod), 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
   }

@@ -124,6 +124,12 @@ describe.skipIf(!!skipReason)(`Docker engine restarted ${RESTARTS} times under $
       // Exactly one running container and sandbox per pod.
       const running = await docker.listContainers({ filters: { label: [`${LABEL.cluster}=${name}`], status: ['running'] } });
       expect(running.length, `running containers after engine restart ${i}`).toBe(2 * PODS);
+      // The dead sandboxes go once the node is quiet (core/agent/reaper.ts); let that happen
+      // before the next restart, as between two real ones, and check it does.
+      const agent = [...cluster!.agents.values()][0]!;
+      await waitFor(`the dead sandboxes of engine restart ${i} to be removed`, async () => agent.reaper.pending === 0, 120_000, 500);
+      const all = await docker.listContainers({ all: true, filters: { label: [`${LABEL.cluster}=${name}`] } });
+      expect(all.length, `containers left after the reaper ran (restart ${i})`).toBe(2 * PODS);
     }
     const events = (await c.list({ apiVersion: 'v1', kind: 'Event' }, { namespace: 'default' })).items;
     const reasons = new Set(events.map((e: any) => e.reason));

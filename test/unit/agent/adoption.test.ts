@@ -41,7 +41,12 @@ describe('node agent: adoption, logs, exec (fake runtime)', () => {
     h.runtime.killSandbox(sandbox.status.id);
     const q = await h.waitPod('sb', (x) => x.status.podIP && x.status.podIP !== p.status.podIP && x.status.containerStatuses[0].state.running);
     expect(q.status.containerStatuses[0].restartCount).toBe(1);
+    // The dead sandbox is left to the reaper (removed once the node is quiet), not removed first.
+    expect([...h.runtime.sandboxes.values()].map((s) => s.status.attempt).sort()).toEqual([0, 1]);
+    expect(h.agent.reaper.pending).toBe(1);
+    await h.agent.reaper.flush();
     expect([...h.runtime.sandboxes.values()].map((s) => s.status.attempt)).toEqual([1]);
+    expect(h.runtime.containers.size).toBe(1);
     expect((await h.events('sb')).some((e) => e.reason === 'SandboxChanged')).toBe(true);
   });
 

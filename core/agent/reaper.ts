@@ -1,0 +1,116 @@
+/**
+ * Removal of dead sandboxes (and their containers) once the node is quiet, as the kubelet leaves
+ * them to its garbage collector instead of removing them while it re-creates pods. After the
+ * engine restarts, every pod gets a new sandbox at once; removing each old one first (an inspect,
+ * a list and two removals per pod) was about a quarter of the engine's work during the recovery.
+ * Now a new sandbox starts right away and the old ones go when no pod sync has run for a while.
+ *
+ * Only what is dead is given here (a sandbox a newer one replaced, after its containers were
+ * stopped); removal ignores what is already gone. Anything left when the agent stops is found
+ * again by the relist (older sandboxes of a pod that are not ready) after the next start.
+ */
+import { log } from '../log.ts';
+import type { ContainerRuntime } from '../runtime/runtime.ts';
+import { errorMessage } from './util.ts';
+
+export interface ReaperOptions {
+  /** Wait this long without new work or pod syncs before removing (default 10 s). */
+  quietMs?: number;
+  /** Removals at once (default 2). */
+  concurrency?: number;
+}
+
+export class Reaper {
+  private readonly sandboxes = new Set<string>();
+  private timer?: NodeJS.Timeout;
+  private draining?: Promise<void>;
+  private stopped = false;
+  private readonly quietMs: number;
+  private readonly concurrency: number;
+
+  constructor(
+    private readonly runtime: ContainerRuntime,
+    /** Syncs running or due now: the reaper waits while there are any. */
+    private readonly busy: () => boolean,
+    opts: ReaperOptions = {},
+  ) {
+    this.quietMs = opts.quietMs ?? 10_000;
+    this.concurrency = opts.concurrency ?? 2;
+  }
+
+  /** Dead sandboxes to remove later, each with every container in it. */
+  removeSandboxes(ids: Iterable<string>): void {
+    if (this.stopped) return;
+    let added = false;
+    for (const id of ids) {
+      if (this.sandboxes.has(id)) continue;
+      this.sandboxes.add(id);
+      added = true;
+    }
+    if (added) this.arm(this.quietMs);
+  }
+
+  get pending(): number {
+    return this.sandboxes.size;
+  }
+
+  /** Removes everything pending now (tests, and the node's removal). */
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.draining;
+    await this.drain();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private async settled(withinMs: number): Promise<boolean> {
+    for (const end = Date.now() + withinMs; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (!this.busy()) return true;
+    return !this.busy();
+  }
+
+  private arm(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.busy()) return this.arm(2_000);
+      void this.drain();
+    }, ms);
+    this.timer.unref?.();
+  }
+
+  private drain(): Promise<void> {
+    this.draining ??= (async () => {
+      try {
+        while (this.sandboxes.size && !this.stopped) {
+          const batch = [...this.sandboxes].slice(0, this.concurrency);
+          await Promise.all(
+            batch.map(async (id) => {
+              try {
+                await this.runtime.removePodSandbox(id);
+              } catch (err) {
+                log.debug('dead sandbox not removed; the relist will find it again', { sandbox: id, error: errorMessage(err) });
+              } finally {
+                this.sandboxes.delete(id);
+              }
+            }),
+          );
+          // A removal makes its pod sync once (the engine reports the containers gone): give
+          // those a moment. Pods that keep the engine busy beyond that (an engine restart, a
+          // rollout) come first: the rest waits for the next quiet moment.
+          if (this.sandboxes.size && !(await this.settled(1_000))) {
+            this.arm(this.quietMs);
+            break;
+          }
+        }
+      } finally {
+        this.draining = undefined;
+      }
+    })();
+    return this.draining;
+  }
+}

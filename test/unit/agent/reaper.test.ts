@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { FakeRuntime } from '../../../core/runtime/fake-runtime.ts';
+import { Reaper } from '../../../core/agent/reaper.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function sandbox(rt: FakeRuntime, attempt: number): Promise<string> {
+  return rt.runPodSandbox({ cluster: 'c', node: 'n', namespace: 'default', podName: 'p', podUid: 'u', attempt, hostname: 'p', network: 'net', portMappings: [], labels: {}, annotations: {} } as any);
+}
+
+describe('Reaper', () => {
+  it('removes dead sandboxes once nothing has happened for quietMs, and waits while syncs run', async () => {
+    const rt = new FakeRuntime();
+    await rt.ensureNetwork('net', {});
+    const a = await sandbox(rt, 0);
+    const b = await sandbox(rt, 1);
+    let busy = true;
+    const r = new Reaper(rt, () => busy, { quietMs: 50 });
+    r.removeSandboxes([a, b, a]);
+    expect(r.pending).toBe(2);
+    await sleep(150);
+    expect(rt.sandboxes.size, 'syncs are running: nothing removed yet').toBe(2);
+    busy = false;
+    await sleep(2_300);
+    expect(rt.sandboxes.size).toBe(0);
+    expect(r.pending).toBe(0);
+  });
+
+  it('ignores what is already gone, and does nothing once stopped', async () => {
+    const rt = new FakeRuntime();
+    await rt.ensureNetwork('net', {});
+    const a = await sandbox(rt, 0);
+    const r = new Reaper(rt, () => false, { quietMs: 10 });
+    r.removeSandboxes(['0123456789ab', a]);
+    await r.flush();
+    expect(rt.sandboxes.size).toBe(0);
+    const b = await sandbox(rt, 1);
+    r.stop();
+    r.removeSandboxes([b]);
+    await sleep(50);
+    expect(rt.sandboxes.size).toBe(1);
+  });
+});
