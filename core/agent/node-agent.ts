@@ -139,9 +139,11 @@ export class NodeAgent {
     if (engineUp) this.adopted = await this.adopt();
     const { runtime } = this.opts;
     this.cleanups.push(
+      // Not 'destroy': a running container dies first, and removing dead ones (the reaper's
+      // work) changes no pod's status; the relist notices anything else within its period.
       runtime.events((e) => this.onRuntimeEvent(e.labels[LABEL.podUid]), {
         types: ['container'],
-        actions: ['die', 'oom', 'destroy'],
+        actions: ['die', 'oom'],
         cluster: this.cluster,
         node: this.nodeName,
       }),
