@@ -5,35 +5,26 @@
  * reason and a message (IPC) — and the server keeps answering. Plus the hostile documents the
  * issue names: oversized, deeply nested, duplicate keys, binary, huge label values.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CALL_NAMES, DesktopError } from '../../../core/desktop-api.ts';
-import { ApiServer } from '../../../core/server/api-server.ts';
-import { startApiHttpServer, type ApiHttpServer } from '../../../core/server/http/server.ts';
-import { openStore, type Store } from '../../../core/store/index.ts';
+import type { ApiHttpServer } from '../../../core/server/http/server.ts';
+import type { Store } from '../../../core/store/index.ts';
 import { harness, type Harness } from '../desktop/helpers.ts';
 import { anyObject, hostileValue, mutatedObject, RUNS } from './corpus.ts';
+import { openHttpApi, type HttpApi } from '../http/http-api.ts';
 
 let dir: string;
 let store: Store;
 let server: ApiHttpServer;
 
+let t: HttpApi | undefined;
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'wh-fuzz-http-'));
-  store = await openStore('memory:');
-  const api = new ApiServer({ store });
-  await api.bootstrap();
-  server = await startApiHttpServer({ api, dataDir: dir, tls: false });
+  t = await openHttpApi('wh-fuzz-http-');
+  ({ dir, store, server } = t);
 });
 
-afterAll(async () => {
-  await server?.close();
-  await store?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => t?.close());
 
 async function send(method: string, path: string, body?: string | Uint8Array, type = 'application/json') {
   const headers: Record<string, string> = { Authorization: `Bearer ${server.adminToken}` };

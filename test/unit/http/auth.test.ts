@@ -4,13 +4,11 @@
  * the Secret / Pod it is bound to is deleted or re-created; the API server listens on loopback
  * by default. (No token → 401 and the account-deleted case are in handler.test.ts.)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiServer } from '../../../core/server/api-server.ts';
 import { startApiHttpServer, type ApiHttpServer } from '../../../core/server/http/server.ts';
-import { openStore, type Store } from '../../../core/store/index.ts';
+import type { Store } from '../../../core/store/index.ts';
+import { openHttpApi, type HttpApi } from './http-api.ts';
 
 describe('API authentication', () => {
   let dir: string;
@@ -35,18 +33,12 @@ describe('API authentication', () => {
   const whoami = (token: string) => call('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', token, { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
   const sa = (name: string) => api.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: 'default' } });
 
+  let t: HttpApi | undefined;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'wh-auth-'));
-    store = await openStore('memory:');
-    api = new ApiServer({ store });
-    await api.bootstrap();
-    server = await startApiHttpServer({ api, dataDir: dir, tls: false });
+    t = await openHttpApi('wh-auth-');
+    ({ dir, store, api, server } = t);
   });
-  afterAll(async () => {
-    await server?.close();
-    await store?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => t?.close());
 
   it('listens on 127.0.0.1 unless told otherwise, and refuses plain HTTP beyond loopback', async () => {
     expect(new URL(server.url).hostname).toBe('127.0.0.1');

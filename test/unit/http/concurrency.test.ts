@@ -4,13 +4,10 @@
  * No update is lost (the counter ends at exactly the number of acknowledged increments), stale
  * writes get 409, and a watch sees every change once, in order.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiServer } from '../../../core/server/api-server.ts';
-import { startApiHttpServer, type ApiHttpServer } from '../../../core/server/http/server.ts';
-import { openStore, type Store } from '../../../core/store/index.ts';
+import type { ApiHttpServer } from '../../../core/server/http/server.ts';
+import type { Store } from '../../../core/store/index.ts';
+import { openHttpApi, type HttpApi } from './http-api.ts';
 
 const CLIENTS = 50;
 const EACH = 6;
@@ -20,19 +17,13 @@ let dir: string;
 let store: Store;
 let server: ApiHttpServer;
 
+let t: HttpApi | undefined;
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'wh-concurrency-'));
-  store = await openStore(`lowdb:${join(dir, 'store.json')}`);
-  const api = new ApiServer({ store });
-  await api.bootstrap();
-  server = await startApiHttpServer({ api, dataDir: dir, tls: false });
+  t = await openHttpApi('wh-concurrency-', { store: 'lowdb' });
+  ({ dir, store, server } = t);
 });
 
-afterAll(async () => {
-  await server?.close();
-  await store?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => t?.close());
 
 const auth = () => ({ Authorization: `Bearer ${server.adminToken}` });
 

@@ -2,16 +2,14 @@
  * PodDisruptionBudgets and pods/eviction over HTTP, in the shapes kubectl (`get pdb`, `drain`)
  * reads: discovery, the Table, 422s, and the eviction's 201 / 429 / 500 Status bodies.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../../../core/store/index.ts';
+import type { Store } from '../../../core/store/index.ts';
 import { ApiServer } from '../../../core/server/api-server.ts';
-import { startApiHttpServer, type ApiHttpServer } from '../../../core/server/http/server.ts';
+import type { ApiHttpServer } from '../../../core/server/http/server.ts';
 import { HttpClient } from '../../../core/client/http-client.ts';
 import { resolveResourceName } from '../../../core/api/kinds.ts';
 import type { KubeObject } from '../../../core/api/types.ts';
+import { openHttpApi, type HttpApi } from './http-api.ts';
 
 const PDBS = '/apis/policy/v1/namespaces/default/poddisruptionbudgets';
 const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
@@ -42,18 +40,12 @@ describe('PodDisruptionBudgets over HTTP', () => {
     await api.updateStatus({ ...b, status: { observedGeneration: b.metadata.generation, ...status } });
   }
 
+  let t: HttpApi | undefined;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'wh-pdb-'));
-    store = await openStore('memory:');
-    api = new ApiServer({ store });
-    await api.bootstrap();
-    server = await startApiHttpServer({ api, dataDir: dir, tls: false });
+    t = await openHttpApi('wh-pdb-');
+    ({ dir, store, api, server } = t);
   });
-  afterAll(async () => {
-    await server?.close();
-    await store?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => t?.close());
 
   it('is served in policy/v1 with its short name and status subresource', async () => {
     expect(resolveResourceName('pdb')?.kind).toBe('PodDisruptionBudget');

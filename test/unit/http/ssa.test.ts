@@ -3,13 +3,11 @@
  * (and the status and scale subresources), server-side apply's conflicts with other managers,
  * force, shared ownership and what an applier may remove.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../../../core/store/index.ts';
+import type { Store } from '../../../core/store/index.ts';
 import { ApiServer } from '../../../core/server/api-server.ts';
-import { startApiHttpServer, type ApiHttpServer } from '../../../core/server/http/server.ts';
+import type { ApiHttpServer } from '../../../core/server/http/server.ts';
+import { openHttpApi, type HttpApi } from './http-api.ts';
 
 const CM = '/api/v1/namespaces/default/configmaps';
 const DEPLOY = '/apis/apps/v1/namespaces/default/deployments';
@@ -42,18 +40,12 @@ describe('managedFields and server-side apply conflicts over HTTP', () => {
   const entries = async (path: string) => ((await call('GET', path)).json.metadata.managedFields ?? []) as any[];
   const entry = (list: any[], manager: string, operation = 'Update') => list.find((e) => e.manager === manager && e.operation === operation);
 
+  let t: HttpApi | undefined;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'wh-ssa-'));
-    store = await openStore('memory:');
-    api = new ApiServer({ store });
-    await api.bootstrap();
-    server = await startApiHttpServer({ api, dataDir: dir, tls: false });
+    t = await openHttpApi('wh-ssa-');
+    ({ dir, store, api, server } = t);
   });
-  afterAll(async () => {
-    await server?.close();
-    await store?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => t?.close());
 
   it('records an Update entry for a create: every field written, no server metadata', async () => {
     const r = await call('POST', `${CM}?fieldManager=alice`, { metadata: { name: 'c1', labels: { team: 'a' } }, data: { a: '1', b: '2' } });
