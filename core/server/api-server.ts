@@ -25,15 +25,22 @@ import { patchServiceUpdate, ServiceAllocator, type Allocation, type PortRange }
 import { compileFilter, startWatch, type ServerWatch, type WatchSink } from './watch.ts';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
-const MAX_CONFLICT_RETRIES = 10;
+/**
+ * kube-apiserver retries an unconditional write that lost a race until it wins. With N writers
+ * of one object, one wins each round, so the last may lose N-1 times: 10 retries failed 20
+ * concurrent patches on a loaded machine. This bound (about 6 s of back-off) is only there so a
+ * bug cannot loop for ever.
+ */
+const MAX_CONFLICT_RETRIES = 64;
 
 /**
  * Pause before retrying an unconditional write that lost a race. A store may accept a newer write
  * before it is durable and readable (lowdb's group commit), so an immediate re-read can still see
- * the old revision: wait a little longer each time (2 ms doubling, at most 100 ms).
+ * the old revision: wait a little longer each time (2 ms doubling, at most 100 ms), with jitter so
+ * that writers that lost together do not all come back together.
  */
 function conflictBackoff(attempt: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, Math.min(100, 2 ** (attempt + 1))));
+  return new Promise((r) => setTimeout(r, Math.min(100, 2 ** (attempt + 1)) * (0.5 + Math.random())));
 }
 
 /** Write options on the server side: admission warnings are appended to `warnings` (deduplicated). */
