@@ -268,6 +268,12 @@ describe('workload details', () => {
         metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }],
       },
     });
+    // The HPA's minimum brings a third pod. A workload's log view follows the pods it had when
+    // opened (pods created later are not picked up yet: README, not built), so open it after.
+    await eventually('the HPA minimum of 3 pods', async () => {
+      const d = await e.cluster.client.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'default', name: 'web' });
+      return d.status?.readyReplicas >= 3;
+    }, 60_000);
     await goTo(e.page, '#/workloads/Deployment/default/web/logs');
     const lines = e.page.getByTestId('log-lines');
     await eventually('lines of three pods', async () => {
