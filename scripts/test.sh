@@ -51,7 +51,7 @@ node -e '
     // A test file that failed to load has no tests to count: count it as one failure.
     for (const t of r.testResults || []) {
       if (t.status === "failed" && !(t.assertionResults || []).some((a) => a.status === "failed")) { f += 1; failed.push(`${name}: ${t.name} (did not load: ${(t.message || "").split("\n")[0]})`); }
-      for (const a of t.assertionResults || []) if (a.status === "failed") failed.push(`${name}: ${t.name.replace(process.cwd() + "/", "")} > ${a.fullName}: ${((a.failureMessages || [])[0] || "").split("\n")[0].slice(0, 300)}`);
+      for (const a of t.assertionResults || []) if (a.status === "failed") failed.push(`${name}: ${t.name.replace(process.cwd() + "/", "")} > ${a.fullName}: ${((a.failureMessages || [])[0] || "").split("\n")[0].slice(0, 2000)}`);
     }
   }
   if (process.argv[2] !== "0" && f === 0) f = 1; // the type-check or the engine set-up failed

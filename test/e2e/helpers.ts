@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Docker from 'dockerode';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import type { KubeObject } from '../../core/api/types.ts';
 import { startCluster, type Cluster, type ClusterConfig } from '../../core/cluster.ts';
 import { DEFAULT_STATIC_DIR, serveBrowserMode, type BrowserMode } from '../../core/desktop/serve-browser.ts';
 import { LABEL } from '../../core/runtime/runtime.ts';
@@ -23,6 +24,38 @@ export const ROOT = resolve(import.meta.dirname, '../..');
 export const SHOTS = join(ROOT, 'test-results', 'screenshots');
 
 const docker = new Docker();
+
+/** The cluster of the running test file: a timed-out `eventually` says what its pods were doing. */
+let current: Cluster | undefined;
+
+/**
+ * One line on the cluster's state for a failure message (CI shows only the end of its log):
+ * each pod's node, phase, readiness and container states; each Endpoints' ready/not-ready
+ * counts; the last Warning events.
+ */
+export async function describeCluster(cluster: Cluster): Promise<string> {
+  const parts: string[] = [];
+  const pods = (await cluster.client.list({ apiVersion: 'v1', kind: 'Pod' })).items as Array<KubeObject & { spec?: { nodeName?: string }; status?: any }>;
+  for (const p of pods) {
+    const st = p.status ?? {};
+    const ready = (st.conditions ?? []).find((c: { type: string }) => c.type === 'Ready')?.status ?? '?';
+    const cs = (st.containerStatuses ?? [])
+      .map((c: any) => `${c.name}:${Object.keys(c.state ?? {})[0] ?? '?'}${c.state?.waiting?.reason ? `(${c.state.waiting.reason})` : ''}${c.state?.terminated?.reason ? `(${c.state.terminated.reason})` : ''} r${c.restartCount ?? 0}`)
+      .join(',');
+    parts.push(`pod ${p.metadata.namespace}/${p.metadata.name} ${p.spec?.nodeName ?? 'unbound'} ${st.phase ?? '?'} ready=${ready} ip=${st.podIP ?? '-'} [${cs}]`);
+  }
+  const eps = (await cluster.client.list({ apiVersion: 'v1', kind: 'Endpoints' })).items as Array<KubeObject & { subsets?: Array<{ addresses?: unknown[]; notReadyAddresses?: unknown[] }> }>;
+  for (const ep of eps) {
+    const r = (ep.subsets ?? []).reduce((n, s) => n + (s.addresses?.length ?? 0), 0);
+    const nr = (ep.subsets ?? []).reduce((n, s) => n + (s.notReadyAddresses?.length ?? 0), 0);
+    parts.push(`endpoints ${ep.metadata.namespace}/${ep.metadata.name} ${r}/${r + nr}`);
+  }
+  const events = (await cluster.client.list({ apiVersion: 'v1', kind: 'Event' })).items as Array<KubeObject & { type?: string; reason?: string; message?: string; involvedObject?: { kind?: string; name?: string } }>;
+  for (const ev of events.filter((x) => x.type === 'Warning').slice(-6)) {
+    parts.push(`warning ${ev.involvedObject?.kind}/${ev.involvedObject?.name} ${ev.reason}: ${(ev.message ?? '').slice(0, 160)}`);
+  }
+  return parts.join('; ');
+}
 
 export interface E2E {
   name: string;
@@ -94,6 +127,7 @@ export async function startE2E(prefix: string, cfg: Partial<ClusterConfig> = {},
     await cleanupDocker(name);
     throw e;
   }
+  current = cluster;
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
@@ -115,6 +149,7 @@ export async function startE2E(prefix: string, cfg: Partial<ClusterConfig> = {},
       return path;
     },
     async close() {
+      if (current === cluster) current = undefined;
       await b.close().catch(() => {});
       await server.close().catch(() => {});
       await cluster.stop().catch(() => {});
@@ -157,7 +192,10 @@ export async function eventually<T>(what: string, fn: () => Promise<T> | T, time
     } catch (e) {
       last = e;
     }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > end) {
+      const state = current ? await describeCluster(current).catch((e) => `(cluster state unavailable: ${(e as Error).message})`) : '';
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}${state ? ` — cluster: ${state}` : ''}`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
 }
