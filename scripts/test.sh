@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `npm test`: type-check (core, Electron shell, renderer), unit tests, then bring up a Docker
+# `npm test`: type-check (core, Electron shell, renderer), unit tests, component tests of the
+# views in Chromium, then bring up a Docker
 # engine (see ensure-docker.sh), build the local test images, run the integration tests against
 # the real engine and kubectl, the UI end-to-end tests in Debian's Chromium (ensure-chromium.sh),
 # and the reliability suite (faults, engine restarts, a short soak).
@@ -16,6 +17,14 @@ npm run --silent typecheck || status=1
 
 step "unit tests"
 npx vitest run --project unit --reporter=default --reporter=json --outputFile.json="$out/unit.json" || status=1
+
+step "component tests (the Svelte views in Debian Chromium, fake main process)"
+if bash scripts/ensure-chromium.sh >/dev/null; then
+  npx vitest run --project component --reporter=default --reporter=json --outputFile.json="$out/component.json" || status=1
+else
+  echo "No Chromium: the component tests cannot run. Install it (Debian: apt-get install chromium)." >&2
+  status=1
+fi
 
 step "Docker engine"
 if bash scripts/ensure-docker.sh && TEST_IMAGE_VERSION=$(bash scripts/build-test-images.sh); then
@@ -43,7 +52,7 @@ node -e '
   const fs = require("fs");
   let p = 0, f = 0, s = 0;
   const failed = [];
-  for (const name of ["unit", "integration", "e2e", "reliability"]) {
+  for (const name of ["unit", "component", "integration", "e2e", "reliability"]) {
     const file = process.argv[1] + "/" + name + ".json";
     if (!fs.existsSync(file)) continue;
     const r = JSON.parse(fs.readFileSync(file, "utf8"));
