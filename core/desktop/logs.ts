@@ -2,14 +2,16 @@
  * logs.open / close / download: one pod's container, every container of a pod, or every pod of
  * a workload, read from the node agents (the runtime's log files). Lines of open streams go into
  * the session's batcher (≤ 4 batches a second), optionally filtered by a case-insensitive search;
- * `logs.end` says when every source has ended. Downloads are capped at 16 MiB of text.
+ * `logs.end` says when every source has ended. A followed workload's stream also reads the pods
+ * the workload gets later (a rollout, a scale-up) and ends only when closed. Downloads are capped
+ * at 16 MiB of text.
  */
 import type { KubeObject } from '../api/types.ts';
-import { DesktopError, type LogEntry, type LogSource, type LogTarget, type LogsOpened } from '../desktop-api.ts';
+import { DesktopError, type LogEntry, type LogSource, type LogTarget, type LogsOpenArgs, type LogsOpened } from '../desktop-api.ts';
 import type { PodLogOptions } from '../agent/logs-exec.ts';
 import type { HandlerMap } from './handler-types.ts';
 import type { DesktopSession } from './host.ts';
-import { podsOfWorkload } from './workload-pods.ts';
+import { controllerUid, ownersOfWorkload, podsOfWorkload } from './workload-pods.ts';
 
 export const MAX_DOWNLOAD_BYTES = 16 * 1024 * 1024;
 const MAX_SOURCES = 64;
@@ -34,6 +36,54 @@ async function sourcesOf(s: DesktopSession, t: LogTarget): Promise<LogSource[]> 
   return out;
 }
 
+/**
+ * Follows the pods a workload gets after its logs were opened: each container of a pod that the
+ * workload controls (through its ReplicaSets or Jobs, new ones included) is read from its start
+ * once it has started. Returns the stop function.
+ */
+function followNewPods(s: DesktopSession, a: LogsOpenArgs, followed: Set<string>, read: (src: LogSource) => Promise<void>): () => void {
+  const w = a.workload!;
+  let owners = new Set<string>();
+  const strangers = new Set<string>();
+  const pending = new Set<string>();
+  let stopped = false;
+  const consider = async (pod: KubeObject & { status?: { containerStatuses?: Array<{ name: string; state?: { running?: unknown; terminated?: unknown } }> } }) => {
+    const owner = controllerUid(pod);
+    if (pod.metadata.deletionTimestamp || !owner || strangers.has(owner)) return;
+    if (!owners.has(owner)) {
+      // A controller not seen yet: the workload's new ReplicaSet or Job, or another workload's.
+      owners = await ownersOfWorkload(s.client, w.kind, a.namespace, w.name);
+      if (!owners.has(owner)) {
+        strangers.add(owner);
+        return;
+      }
+    }
+    for (const cs of pod.status?.containerStatuses ?? []) {
+      const key = `${pod.metadata.name}/${cs.name}`;
+      if (a.container && cs.name !== a.container) continue;
+      if (followed.has(key) || pending.has(key) || !(cs.state?.running || cs.state?.terminated)) continue;
+      pending.add(key);
+      await read({ pod: pod.metadata.name!, container: cs.name })
+        .catch(() => {})
+        .finally(() => pending.delete(key));
+    }
+  };
+  let queue = Promise.resolve();
+  const handle = s.client.watch({ apiVersion: 'v1', kind: 'Pod', namespace: a.namespace }, { namespace: a.namespace }, (ev) => {
+    if (stopped || (ev.type !== 'ADDED' && ev.type !== 'MODIFIED')) return;
+    queue = queue.then(() => (stopped ? undefined : consider(ev.object as KubeObject))).catch(() => {});
+  });
+  // Pods that started between the first list and this watch.
+  queue = queue.then(async () => {
+    owners = await ownersOfWorkload(s.client, w.kind, a.namespace, w.name);
+    for (const p of (await s.client.list<KubeObject>({ apiVersion: 'v1', kind: 'Pod', namespace: a.namespace })).items) if (!stopped) await consider(p);
+  }).catch(() => {});
+  return () => {
+    stopped = true;
+    handle.close();
+  };
+}
+
 async function openSource(s: DesktopSession, namespace: string, src: LogSource, opts: PodLogOptions): Promise<AsyncIterable<{ stream: 'stdout' | 'stderr'; line: string; time?: string }>> {
   const agent = await s.cluster.agentForPod(namespace, src.pod);
   if (!agent) throw new DesktopError('Unavailable', `pod ${namespace}/${src.pod} is not running on a node of this app (not scheduled yet, or no container runtime)`);
@@ -44,13 +94,14 @@ export const logHandlers: HandlerMap<'logs.open' | 'logs.close' | 'logs.download
   async 'logs.open'(s, a) {
     const sources = await sourcesOf(s, a);
     const abort = new AbortController();
+    const stopFollowing: Array<() => void> = [];
     const streamId = s.track('logStreams', 'l', () => {
       abort.abort();
+      for (const stop of stopFollowing) stop();
       s.batch.dropLogs(streamId);
     });
     const needle = a.search?.toLowerCase();
     const opened: LogsOpened = { streamId, sources: [], errors: [] };
-    const readers: Promise<void>[] = [];
     const opts: PodLogOptions = {
       follow: a.follow,
       ...(a.tailLines !== undefined ? { tailLines: a.tailLines } : {}),
@@ -60,32 +111,48 @@ export const logHandlers: HandlerMap<'logs.open' | 'logs.close' | 'logs.download
       signal: abort.signal,
     };
     const errors: string[] = [];
+    const followed = new Set<string>();
+    let reading = 0;
+    // A followed workload's stream stays open for the pods it gets later (a rollout, a scale-up,
+    // a replaced pod): it ends only when closed.
+    const followWorkload = !!(a.workload && a.follow && !a.previous);
+    const ended = () => {
+      if (reading > 0 || followWorkload || !s.has(streamId, 'logStreams')) return;
+      s.forgetResource(streamId);
+      s.batch.flush();
+      s.emit('logs.end', { streamId, ...(errors.length ? { error: errors.join('; ') } : {}) });
+    };
+    const read = async (src: LogSource, sourceOpts: PodLogOptions): Promise<void> => {
+      const it = await openSource(s, a.namespace, src, sourceOpts);
+      followed.add(`${src.pod}/${src.container}`);
+      reading++;
+      void (async () => {
+        for await (const l of it) {
+          if (abort.signal.aborted) break;
+          if (needle && !l.line.toLowerCase().includes(needle)) continue;
+          const entry: LogEntry = { pod: src.pod, container: src.container, stream: l.stream, line: l.line, ...(l.time ? { time: l.time } : {}) };
+          s.batch.logLines(streamId, [entry]);
+        }
+      })()
+        .catch((e) => {
+          if (!abort.signal.aborted) errors.push(`${src.pod}/${src.container}: ${(e as Error).message}`);
+        })
+        .finally(() => {
+          reading--;
+          ended();
+        });
+    };
     for (const src of sources) {
       try {
-        const it = await openSource(s, a.namespace, src, opts);
+        await read(src, opts);
         opened.sources.push(src);
-        readers.push(
-          (async () => {
-            for await (const l of it) {
-              if (abort.signal.aborted) break;
-              if (needle && !l.line.toLowerCase().includes(needle)) continue;
-              const entry: LogEntry = { pod: src.pod, container: src.container, stream: l.stream, line: l.line, ...(l.time ? { time: l.time } : {}) };
-              s.batch.logLines(streamId, [entry]);
-            }
-          })().catch((e) => {
-            if (!abort.signal.aborted) errors.push(`${src.pod}/${src.container}: ${(e as Error).message}`);
-          }),
-        );
       } catch (e) {
         opened.errors.push({ ...src, message: (e as Error).message });
       }
     }
-    void Promise.all(readers).then(() => {
-      if (!s.has(streamId, 'logStreams')) return;
-      s.forgetResource(streamId);
-      s.batch.flush();
-      s.emit('logs.end', { streamId, ...(errors.length ? { error: errors.join('; ') } : {}) });
-    });
+    if (followWorkload) stopFollowing.push(followNewPods(s, a, followed, (src) => read(src, { ...opts, tailLines: undefined, sinceSeconds: undefined })));
+    // After the handler's answer has gone, so that the renderer knows the stream id before its end.
+    setImmediate(ended);
     return opened;
   },
 

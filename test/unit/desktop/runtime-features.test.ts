@@ -78,6 +78,45 @@ describe('with a node agent', () => {
     await s.call('logs.close', { streamId: all.streamId });
   });
 
+  it("follows the pods a workload gets after its logs were opened (scale-up, rollout), and no other workload's", async () => {
+    await cluster.client.create(deployment('grow', { image: 'registry.local/grow:1' }));
+    await cluster.client.create(deployment('other', { image: 'registry.local/other:1' }));
+    const podsOf = async (app: string) =>
+      (await cluster.client.list({ apiVersion: 'v1', kind: 'Pod', namespace: 'default' }, { labelSelector: `app=${app}` })).items.filter((p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp);
+    const containerOf = (pod: string) => [...rt.containers.entries()].find(([, x]) => (x.config.labels?.[LABEL.podName] === pod || x.status.podName === pod) && x.status.state === 'running')?.[0];
+    const first = (await until(async () => (await podsOf('grow'))[0], 'the first grow pod', 15_000)).metadata.name!;
+    const opened = (await s.call('logs.open', { namespace: 'default', workload: { kind: 'Deployment', name: 'grow' }, follow: true })) as { streamId: string; sources: Array<{ pod: string }> };
+    expect(opened.sources.map((x) => x.pod)).toEqual([first]);
+    const seen = () => of('logs.batch').flatMap((b) => b.streams.filter((x) => x.streamId === opened.streamId).flatMap((x) => x.lines.map((l) => `${l.pod}: ${l.line}`)));
+
+    // Scale up: the new pods' lines arrive on the open stream.
+    await cluster.client.patch({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'default', name: 'grow' }, 'merge', { spec: { replicas: 3 } });
+    const three = await until(async () => ((await podsOf('grow')).length === 3 ? await podsOf('grow') : undefined), 'three grow pods', 15_000);
+    for (const p of three) {
+      const id = await until(() => containerOf(p.metadata.name!), `the container of ${p.metadata.name}`);
+      rt.appendLog(id, 'stdout', `hello from ${p.metadata.name}`);
+    }
+    const otherPod = (await until(async () => (await podsOf('other'))[0], 'the other pod', 15_000)).metadata.name!;
+    rt.appendLog((await until(() => containerOf(otherPod), 'the other container'))!, 'stdout', 'not mine');
+    for (const p of three) await until(() => seen().includes(`${p.metadata.name}: hello from ${p.metadata.name}`), `the line of ${p.metadata.name}`);
+
+    // A rollout: pods of the new ReplicaSet are followed too.
+    await cluster.client.patch({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'default', name: 'grow' }, 'strategic', {
+      spec: { template: { spec: { containers: [{ name: 'main', image: 'registry.local/grow:2' }] } } },
+    });
+    const rolled = await until(async () => {
+      const ps = (await podsOf('grow')).filter((p) => p.spec?.containers[0]?.image === 'registry.local/grow:2');
+      return ps.length > 0 ? ps[0] : undefined;
+    }, 'a pod of the new revision', 15_000);
+    const id = await until(() => containerOf(rolled.metadata.name!), 'its container');
+    rt.appendLog(id, 'stdout', 'new revision');
+    await until(() => seen().includes(`${rolled.metadata.name}: new revision`), 'the new revision line');
+    expect(seen().some((l) => l.includes('not mine'))).toBe(false);
+    // A followed workload's stream does not end while it is open.
+    expect(of('logs.end').some((e) => e.streamId === opened.streamId)).toBe(false);
+    await s.call('logs.close', { streamId: opened.streamId });
+  }, 60_000);
+
   it('opens an exec session, takes input and a resize, and closes it', async () => {
     const pod = await runningPod();
     const seen: string[] = [];
