@@ -18,6 +18,12 @@ export interface ReaperOptions {
   quietMs?: number;
   /** Removals at once (default 2). */
   concurrency?: number;
+  /**
+   * A node that is never quiet (pods crash-looping, probes restarting containers) must not keep
+   * dead sandboxes forever: once the oldest has waited this long, removal goes on regardless
+   * (default 60 s), still `concurrency` at a time.
+   */
+  maxDeferMs?: number;
 }
 
 export class Reaper {
@@ -27,6 +33,9 @@ export class Reaper {
   private stopped = false;
   private readonly quietMs: number;
   private readonly concurrency: number;
+  private readonly maxDeferMs: number;
+  /** When the oldest pending sandbox was handed over. */
+  private since = 0;
 
   constructor(
     private readonly runtime: ContainerRuntime,
@@ -36,6 +45,7 @@ export class Reaper {
   ) {
     this.quietMs = opts.quietMs ?? 10_000;
     this.concurrency = opts.concurrency ?? 2;
+    this.maxDeferMs = opts.maxDeferMs ?? 60_000;
   }
 
   /** Dead sandboxes to remove later, each with every container in it. */
@@ -44,6 +54,7 @@ export class Reaper {
     let added = false;
     for (const id of ids) {
       if (this.sandboxes.has(id)) continue;
+      if (!this.sandboxes.size) this.since = Date.now();
       this.sandboxes.add(id);
       added = true;
     }
@@ -68,16 +79,21 @@ export class Reaper {
     this.timer = undefined;
   }
 
+  private overdue(): boolean {
+    return this.sandboxes.size > 0 && Date.now() - this.since >= this.maxDeferMs;
+  }
+
+  /** Whether the node is (or within `withinMs` becomes) free of syncs, or the removals are overdue. */
   private async settled(withinMs: number): Promise<boolean> {
-    for (const end = Date.now() + withinMs; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (!this.busy()) return true;
-    return !this.busy();
+    for (const end = Date.now() + withinMs; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (!this.busy() || this.overdue()) return true;
+    return !this.busy() || this.overdue();
   }
 
   private arm(ms: number): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      if (this.busy()) return this.arm(2_000);
+      if (this.busy() && !this.overdue()) return this.arm(2_000);
       void this.drain();
     }, ms);
     this.timer.unref?.();
@@ -96,14 +112,16 @@ export class Reaper {
                 log.debug('dead sandbox not removed; the relist will find it again', { sandbox: id, error: errorMessage(err) });
               } finally {
                 this.sandboxes.delete(id);
+                if (!this.sandboxes.size) this.since = 0;
               }
             }),
           );
-          // A removal makes its pod sync once (the engine reports the containers gone): give
+          // A removal can make its pod sync once (the relist sees its sandboxes change): give
           // those a moment. Pods that keep the engine busy beyond that (an engine restart, a
-          // rollout) come first: the rest waits for the next quiet moment.
+          // rollout) come first: the rest waits for the next free moment (checked every 2 s,
+          // not another full quiet period: under steady load that starved the removals).
           if (this.sandboxes.size && !(await this.settled(1_000))) {
-            this.arm(this.quietMs);
+            this.arm(2_000);
             break;
           }
         }

@@ -40,4 +40,18 @@ describe('Reaper', () => {
     await sleep(50);
     expect(rt.sandboxes.size).toBe(1);
   });
+
+  it('does not wait for a quiet node forever: once the oldest has waited maxDeferMs, it removes anyway', async () => {
+    const rt = new FakeRuntime();
+    await rt.ensureNetwork('net', {});
+    const ids = [];
+    for (let i = 0; i < 5; i++) ids.push(await sandbox(rt, i));
+    const r = new Reaper(rt, () => true, { quietMs: 50, maxDeferMs: 300 });
+    r.removeSandboxes(ids);
+    await sleep(200);
+    expect(rt.sandboxes.size, 'busy and not overdue yet').toBe(5);
+    await sleep(2_500);
+    expect(rt.sandboxes.size).toBe(0);
+    expect(r.pending).toBe(0);
+  });
 });
