@@ -9,7 +9,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { projectRoot } from './paths.ts';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { defaultDataDir, startCluster, type Cluster } from './cluster.ts';
@@ -99,7 +99,7 @@ async function start(args: string[]): Promise<number> {
     console.error(`wheelhouse start: ${why}; running in browser mode instead (open the UI URL below).`);
     return serve(args);
   }
-  const root = fileURLToPath(new URL('..', import.meta.url));
+  const root = projectRoot();
   const build = spawnSync('bash', [join(root, 'scripts', 'build-ui.sh')], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) {
     console.error('wheelhouse start: building the UI failed; running in browser mode instead.');

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { projectRoot } from './paths.ts';
 import { DEFAULT_STATIC_DIR, serveBrowserMode, type BrowserMode } from './desktop/serve-browser.ts';
 import { log } from './log.ts';
 import type { Cluster, ClusterConfig } from './cluster.ts';
@@ -47,7 +47,7 @@ export function clusterMetrics(cluster: Cluster): MetricsSource {
 /** The built UI; a source checkout builds it on first use (scripts/build-ui.sh renderer). */
 export function ensureUiBuilt(staticDir = DEFAULT_STATIC_DIR): void {
   if (existsSync(join(staticDir, 'index.html'))) return;
-  const root = fileURLToPath(new URL('..', import.meta.url));
+  const root = projectRoot();
   log.info('building the UI (first run from a source checkout)', { into: staticDir });
   const r = spawnSync('bash', [join(root, 'scripts', 'build-ui.sh'), 'renderer'], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`building the UI failed (bash scripts/build-ui.sh renderer exited ${r.status})`);

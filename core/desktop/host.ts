@@ -24,6 +24,8 @@ import { newId } from './ids.ts';
 import { PortForwards } from './port-forward.ts';
 import { PullFanout } from './pull-progress.ts';
 import { SCHEMAS } from './schemas.ts';
+import { join } from 'node:path';
+import { projectRoot } from '../paths.ts';
 
 export type Sink = <E extends EventName>(event: E, payload: DesktopEvents[E]) => void;
 
@@ -54,7 +56,7 @@ let cachedVersion: string | undefined;
 function appVersion(): string {
   if (cachedVersion === undefined) {
     try {
-      cachedVersion = String(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version ?? '0.0.0');
+      cachedVersion = String(JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')).version ?? '0.0.0');
     } catch {
       cachedVersion = '0.0.0';
     }

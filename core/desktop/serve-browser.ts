@@ -6,12 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { projectRoot } from '../paths.ts';
 import type { Cluster } from '../cluster.ts';
 import { createDesktopServer, type DesktopServer, type DesktopServerOptions } from './browser-server.ts';
 
 /** Where scripts/build-ui.sh puts the built renderer. */
-export const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../../renderer/dist', import.meta.url));
+export const DEFAULT_STATIC_DIR = join(projectRoot(), 'renderer', 'dist');
 
 export interface BrowserMode {
   /** `http://127.0.0.1:<port>/?token=…` */
