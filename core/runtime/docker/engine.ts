@@ -17,7 +17,7 @@ import {
 import { isConnectionError, unavailableError, type DockerEndpoint } from './connect.ts';
 
 export interface EngineOptions {
-  /** First reconnect delay; doubles up to `maxBackoffMs`. */
+  /** First reconnect delay; doubles up to `maxBackoffMs` (1 s: a ping of a local socket that is not there costs nothing, and the engine is noticed within a second of its return). */
   minBackoffMs?: number;
   maxBackoffMs?: number;
   /** While someone listens for availability, ping this often to notice a silent engine loss. */
@@ -51,7 +51,7 @@ export class Engine {
     this.endpoint = endpoint;
     this.opts = {
       minBackoffMs: opts.minBackoffMs ?? 250,
-      maxBackoffMs: opts.maxBackoffMs ?? 5_000,
+      maxBackoffMs: opts.maxBackoffMs ?? 1_000,
       healthIntervalMs: opts.healthIntervalMs ?? 5_000,
       pingTimeoutMs: opts.pingTimeoutMs ?? 5_000,
     };
