@@ -6,9 +6,10 @@ import { attempt, confirm } from './ui.svelte.ts';
 export const SCALABLE = new Set<WorkloadKind>(['Deployment', 'StatefulSet', 'ReplicaSet']);
 export const RESTARTABLE = new Set<WorkloadKind>(['Deployment', 'StatefulSet', 'DaemonSet']);
 
-export async function scale(kind: WorkloadKind, namespace: string, name: string, replicas: number): Promise<void> {
-  if (!SCALABLE.has(kind) || !Number.isInteger(replicas) || replicas < 0) return;
-  await attempt('Scale', () => api.call('workloads.scale', { kind: kind as 'Deployment', namespace, name, replicas }), `${kind} ${name} scaled to ${replicas}`);
+/** Resolves to whether the scale was sent and accepted (a failure is an error toast). */
+export async function scale(kind: WorkloadKind, namespace: string, name: string, replicas: number): Promise<boolean> {
+  if (!SCALABLE.has(kind) || !Number.isInteger(replicas) || replicas < 0) return false;
+  return !!(await attempt('Scale', () => api.call('workloads.scale', { kind: kind as 'Deployment', namespace, name, replicas }).then(() => true), `${kind} ${name} scaled to ${replicas}`));
 }
 
 export async function restart(kind: WorkloadKind, namespace: string, name: string): Promise<void> {
