@@ -251,13 +251,26 @@ export class NodeAgent {
     if (!up) this.adopted = false;
     if (!up || !this.running) return;
     // The engine is back: it may have lost or restarted containers — look at everything again.
-    void (async () => {
-      await this.ensureNetwork();
-      await this.adopt();
-      this.resyncAll();
-      this.scheduleImageRefresh();
-    })().catch((err) => log.warn('recovery after the engine came back failed', { node: this.nodeName, error: errorMessage(err) }));
+    // One recovery at a time; the engine coming back again meanwhile runs one more after it.
+    if (this.recovering) {
+      this.recoverAgain = true;
+      return;
+    }
+    this.recovering = (async () => {
+      do {
+        this.recoverAgain = false;
+        await this.ensureNetwork();
+        await this.adopt();
+        this.resyncAll();
+        this.scheduleImageRefresh();
+      } while (this.recoverAgain && this.nodeStatus.ready && this.running);
+    })()
+      .catch((err) => log.warn('recovery after the engine came back failed', { node: this.nodeName, error: errorMessage(err) }))
+      .finally(() => (this.recovering = undefined));
   }
+
+  private recovering: Promise<void> | undefined;
+  private recoverAgain = false;
 
   private resyncAll(): void {
     this.restarts.gc();

@@ -1,9 +1,10 @@
 /**
  * The connection every part of the driver shares: the dockerode client, the endpoint, and
  * `call()`, which turns dockerode failures into runtime errors and keeps track of whether the
- * engine is reachable (a connection failure starts a reconnect loop with backoff; any success,
- * or the loop's ping, reports the engine back).
+ * engine is reachable (a connection failure starts a reconnect loop with backoff; only the loop's
+ * ping reports a lost engine back).
  */
+import { existsSync } from 'node:fs';
 import type Docker from 'dockerode';
 import { log } from '../../log.ts';
 import {
@@ -62,7 +63,7 @@ export class Engine {
   async call<T>(fn: (docker: Docker) => Promise<T>, target?: Target): Promise<T> {
     try {
       const result = await fn(this.docker);
-      this.markUp();
+      this.answered();
       return result;
     } catch (err) {
       throw this.mapError(err, target);
@@ -77,7 +78,7 @@ export class Engine {
       return e;
     }
     if (err instanceof Error && (err.name === 'AbortError' || (err as { code?: string }).code === 'ABORT_ERR')) return err;
-    this.markUp(); // the engine answered, even if with an error
+    this.answered(); // the engine answered, even if with an error
     const status = (err as { statusCode?: number }).statusCode;
     const message = engineMessage(err);
     if (status === 404 && target) return new RuntimeNotFoundError(target.kind, target.ref, message);
@@ -87,11 +88,22 @@ export class Engine {
     return new RuntimeError(prefix + message, message, { cause: err });
   }
 
+  /**
+   * Whether the engine answers now. Only this brings a lost engine back: a stopping engine keeps
+   * answering on connections it already has (after removing its socket) while refusing new ones,
+   * and taking those answers for its return made the agent flap between "up" and "down" — a
+   * whole recovery each time — for as long as the engine took to stop.
+   */
   async ping(): Promise<void> {
     const signal = AbortSignal.timeout(this.opts.pingTimeoutMs);
     try {
+      if (this.endpoint.socketPath && !existsSync(this.endpoint.socketPath)) {
+        throw Object.assign(new Error(`connect ENOENT ${this.endpoint.socketPath}`), { code: 'ENOENT' });
+      }
       await this.call((d) => (d.ping as unknown as (o: object) => Promise<unknown>)({ abortSignal: signal }));
-    } catch (err) {
+      this.markUp();
+    } catch (caught) {
+      const err = caught instanceof Error && caught.name !== 'AbortError' && !(caught instanceof RuntimeError) ? this.mapError(caught) : caught;
       if (signal.aborted && !(err instanceof RuntimeUnavailableError)) {
         const e = unavailableError(this.endpoint, new Error(`no answer within ${this.opts.pingTimeoutMs}ms`));
         this.markDown(e);
@@ -115,6 +127,11 @@ export class Engine {
         this.healthTimer = undefined;
       }
     };
+  }
+
+  /** An answer to an ordinary call: it shows the engine is there unless it was seen lost (then only ping() decides). */
+  private answered(): void {
+    if (this.available !== false) this.markUp();
   }
 
   markUp(): void {
