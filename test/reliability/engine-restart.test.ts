@@ -101,8 +101,23 @@ afterAll(async () => {
   await cluster?.stop().catch(() => {});
   const list = await docker.listContainers({ all: true, filters: { label: [`${LABEL.cluster}=${name}`] } }).catch(() => []);
   await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => {})));
+  // After the engine restarts the network can keep stale endpoints for a moment ("has active
+  // endpoints"): retry, then force them out, so that runs do not use up Docker's address pools.
   const nets = await docker.listNetworks({ filters: { label: [`${LABEL.cluster}=${name}`] } }).catch(() => []);
-  await Promise.all(nets.map((n) => docker.getNetwork(n.Id).remove().catch(() => {})));
+  for (const n of nets) {
+    const net = docker.getNetwork(n.Id);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      try {
+        await net.remove();
+        break;
+      } catch {
+        const info = (await net.inspect().catch(() => undefined)) as { Containers?: Record<string, unknown> } | undefined;
+        if (!info) break;
+        for (const id of Object.keys(info.Containers ?? {})) await net.disconnect({ Container: id, Force: true }).catch(() => {});
+        await sleep(1_000);
+      }
+    }
+  }
   await new HostIptables().removeAll(chainPrefix(`${name}|${dataDir}`)).catch(() => {});
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
