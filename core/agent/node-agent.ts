@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { EventRecorder } from '../client/event-recorder.ts';
 import { Informer } from '../controllers/informer.ts';
 import { log } from '../log.ts';
-import { LABEL, type ExecSession, type LogLine } from '../runtime/runtime.ts';
+import { LABEL, RuntimeUnavailableError, type ExecSession, type LogLine } from '../runtime/runtime.ts';
 import { adopt } from './adoption.ts';
 import { Backoff } from './backoff.ts';
 import { SourceInformers } from './config-sources.ts';
@@ -100,9 +100,17 @@ export class NodeAgent {
     this.restarts = new Backoff(opts.restartBackoff);
     // While the engine is known to be away, syncs would only fail: they wait for it to come back
     // (onAvailability resyncs everything; so does the periodic resync once the engine answers).
-    this.workers = new PodWorkers((uid) => (this.nodeStatus.ready ? this.syncer.sync(uid) : Promise.resolve()), {
-      maxConcurrent: opts.maxConcurrentSyncs ?? 16,
-    });
+    // A sync that finds it gone is not an error to back off from for the same reason: backing
+    // off built up to 30 s of delay per pod over a few engine restarts.
+    this.workers = new PodWorkers(
+      (uid) =>
+        this.nodeStatus.ready
+          ? this.syncer.sync(uid).catch((err) => {
+              if (!(err instanceof RuntimeUnavailableError)) throw err;
+            })
+          : Promise.resolve(),
+      { maxConcurrent: opts.maxConcurrentSyncs ?? 16 },
+    );
     this.probes = new ProbeManager(this.ctx, (uid) => this.workers.enqueue(uid));
     this.reaper = new Reaper(opts.runtime, () => !this.workers.isIdle());
     this.syncer = new PodSyncer({
@@ -238,6 +246,11 @@ export class NodeAgent {
   /** Resolves when no pod sync is running or due now (tests). */
   whenIdle(): Promise<void> {
     return this.workers.whenIdle();
+  }
+
+  /** No pod sync running or due now. */
+  isIdle(): boolean {
+    return this.workers.isIdle();
   }
 
   // ---- internals ---------------------------------------------------------------------------

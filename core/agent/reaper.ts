@@ -24,6 +24,8 @@ export interface ReaperOptions {
    * (default 60 s), still `concurrency` at a time.
    */
   maxDeferMs?: number;
+  /** Stop waiting for one removal after this long (default 20 s). */
+  removalTimeoutMs?: number;
 }
 
 export class Reaper {
@@ -34,6 +36,7 @@ export class Reaper {
   private readonly quietMs: number;
   private readonly concurrency: number;
   private readonly maxDeferMs: number;
+  private readonly removalTimeoutMs: number;
   /** When the oldest pending sandbox was handed over. */
   private since = 0;
 
@@ -46,6 +49,7 @@ export class Reaper {
     this.quietMs = opts.quietMs ?? 10_000;
     this.concurrency = opts.concurrency ?? 2;
     this.maxDeferMs = opts.maxDeferMs ?? 60_000;
+    this.removalTimeoutMs = opts.removalTimeoutMs ?? 20_000;
   }
 
   /** Dead sandboxes to remove later, each with every container in it. */
@@ -107,9 +111,20 @@ export class Reaper {
           await Promise.all(
             batch.map(async (id) => {
               try {
-                await this.runtime.removePodSandbox(id);
+                // A removal the engine never answers (seen right after engine restarts) must not
+                // hold up the others: give up waiting after removalTimeoutMs; the relist hands the
+                // sandbox over again if it is still there.
+                let timer: NodeJS.Timeout | undefined;
+                await Promise.race([
+                  this.runtime.removePodSandbox(id),
+                  new Promise<never>((_, reject) => {
+                    timer = setTimeout(() => reject(new Error(`no answer within ${this.removalTimeoutMs} ms`)), this.removalTimeoutMs);
+                    timer.unref?.();
+                  }),
+                ]).finally(() => clearTimeout(timer));
               } catch (err) {
-                log.debug('dead sandbox not removed; the relist will find it again', { sandbox: id, error: errorMessage(err) });
+                const msg = errorMessage(err);
+                (/no answer within/.test(msg) ? log.warn : log.debug)('dead sandbox not removed; the relist will find it again', { sandbox: id, error: msg });
               } finally {
                 this.sandboxes.delete(id);
                 if (!this.sandboxes.size) this.since = 0;

@@ -174,7 +174,13 @@ describe.skipIf(!!skipReason)(`Docker engine restarted ${RESTARTS} times under $
       // The dead sandboxes go once the node is quiet (core/agent/reaper.ts); let that happen
       // before the next restart, as between two real ones, and check it does.
       const agent = [...cluster!.agents.values()][0]!;
-      await waitFor(`the dead sandboxes of engine restart ${i} to be removed`, async () => agent.reaper.pending === 0, 120_000, 500);
+      const reaped = performance.now();
+      try {
+        await waitFor(`the dead sandboxes of engine restart ${i} to be removed`, async () => agent.reaper.pending === 0, 180_000, 500);
+      } catch (e) {
+        const left = await docker.listContainers({ all: true, filters: { label: [`${LABEL.cluster}=${name}`] } });
+        throw new Error(`${(e as Error).message}: ${agent.reaper.pending} still pending after ${((performance.now() - reaped) / 1000).toFixed(0)} s; containers: ${left.length} (${left.filter((x) => x.State === 'running').length} running); node idle: ${agent.isIdle()}`);
+      }
       const all = await docker.listContainers({ all: true, filters: { label: [`${LABEL.cluster}=${name}`] } });
       expect(all.length, `containers left after the reaper ran (restart ${i})`).toBe(2 * PODS);
     }

@@ -54,4 +54,18 @@ describe('Reaper', () => {
     expect(rt.sandboxes.size).toBe(0);
     expect(r.pending).toBe(0);
   });
+
+  it('does not let a removal the engine never answers hold up the others', async () => {
+    const rt = new FakeRuntime();
+    await rt.ensureNetwork('net', {});
+    const stuck = await sandbox(rt, 0);
+    const others = [await sandbox(rt, 1), await sandbox(rt, 2), await sandbox(rt, 3)];
+    const remove = rt.removePodSandbox.bind(rt);
+    rt.removePodSandbox = (id: string) => (id === stuck ? new Promise<void>(() => {}) : remove(id));
+    const r = new Reaper(rt, () => false, { quietMs: 10, concurrency: 1, removalTimeoutMs: 200 });
+    r.removeSandboxes([stuck, ...others]);
+    await sleep(2_000);
+    expect(r.pending).toBe(0);
+    expect([...rt.sandboxes.keys()]).toEqual([stuck]);
+  });
 });
