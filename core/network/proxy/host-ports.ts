@@ -42,16 +42,30 @@ export class BackendPicker {
 }
 
 /**
+ * How long a connection to a service port with no endpoint waits for one before it is closed.
+ * kube-proxy rejects such connections at once; on the desktop a Service and its pods are often
+ * created together and used the next moment, before the Endpoints have reached the proxy (a CI
+ * run saw a "socket hang up" that way), so a new connection gets this short grace first.
+ */
+export const NO_ENDPOINTS_WAIT_MS = 1_000;
+
+/**
  * Relay one accepted TCP connection to a backend; both ends close together. A backend that
  * refuses the connection (a pod going away before the endpoints say so) is skipped for the next
  * one, up to `attempts` — as kube-proxy's user-space mode did.
  */
-export function relayTcp(client: Socket, pick: () => Backend | undefined, attempts = 3): void {
+export function relayTcp(client: Socket, pick: () => Backend | undefined, attempts = 3, waitForEndpointsMs = NO_ENDPOINTS_WAIT_MS): void {
   client.pause();
   client.setNoDelay(true);
   client.on('error', () => client.destroy());
+  const waitUntil = Date.now() + waitForEndpointsMs;
   const tryNext = (left: number) => {
     const backend = pick();
+    if (!backend && !client.destroyed && Date.now() < waitUntil) {
+      // No endpoint yet: a Service created a moment ago whose Endpoints the proxy has not seen.
+      setTimeout(() => tryNext(left), 25);
+      return;
+    }
     if (!backend || client.destroyed) {
       client.destroy();
       return;

@@ -164,6 +164,23 @@ describe('host ports (NodePort / LoadBalancer on 127.0.0.1)', () => {
     await expect(get(nodePort)).rejects.toThrow(/ECONNREFUSED/);
   });
 
+  it('holds a connection to a service without endpoints for a moment: one that arrives just after, carries it; none, closes it', async () => {
+    const live = await tcpBackend('LATE');
+    const hp = new HostPorts();
+    closers.push(() => hp.close());
+    const nodePort = await freePort();
+    const e = entry({ nodePort, endpoints: [] });
+    await hp.sync([e]);
+    const pending = get(nodePort);
+    await new Promise((r) => setTimeout(r, 200));
+    await hp.sync([{ ...e, endpoints: [{ ip: '127.0.0.1', port: live }] }]);
+    expect(await pending).toBe('LATE');
+    await hp.sync([{ ...e, endpoints: [] }]);
+    const t0 = Date.now();
+    expect(await get(nodePort)).toBe('');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+  });
+
   it('skips a backend that refuses the connection for the next ready one', async () => {
     const dead = await freePort(); // nothing listens there
     const live = await tcpBackend('LIVE');
