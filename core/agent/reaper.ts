@@ -104,46 +104,51 @@ export class Reaper {
   }
 
   private drain(): Promise<void> {
-    this.draining ??= (async () => {
-      try {
-        while (this.sandboxes.size && !this.stopped) {
-          const batch = [...this.sandboxes].slice(0, this.concurrency);
-          await Promise.all(
-            batch.map(async (id) => {
-              try {
-                // A removal the engine never answers (seen right after engine restarts) must not
-                // hold up the others: give up waiting after removalTimeoutMs; the relist hands the
-                // sandbox over again if it is still there.
-                let timer: NodeJS.Timeout | undefined;
-                await Promise.race([
-                  this.runtime.removePodSandbox(id),
-                  new Promise<never>((_, reject) => {
-                    timer = setTimeout(() => reject(new Error(`no answer within ${this.removalTimeoutMs} ms`)), this.removalTimeoutMs);
-                    timer.unref?.();
-                  }),
-                ]).finally(() => clearTimeout(timer));
-              } catch (err) {
-                const msg = errorMessage(err);
-                (/no answer within/.test(msg) ? log.warn : log.debug)('dead sandbox not removed; the relist will find it again', { sandbox: id, error: msg });
-              } finally {
-                this.sandboxes.delete(id);
-                if (!this.sandboxes.size) this.since = 0;
-              }
-            }),
-          );
-          // A removal can make its pod sync once (the relist sees its sandboxes change): give
-          // those a moment. Pods that keep the engine busy beyond that (an engine restart, a
-          // rollout) come first: the rest waits for the next free moment (checked every 2 s,
-          // not another full quiet period: under steady load that starved the removals).
-          if (this.sandboxes.size && !(await this.settled(1_000))) {
-            this.arm(2_000);
-            break;
+    if (this.draining) return this.draining;
+    // Cleared in a `.finally` (always after this assignment): clearing it inside the loop's own
+    // `finally` ran before the assignment when there was nothing to do, which left a settled
+    // promise here for good — and no removal ever again (CI: 100 sandboxes pending for 180 s).
+    const run = this.drainLoop().finally(() => {
+      if (this.draining === run) this.draining = undefined;
+    });
+    this.draining = run;
+    return run;
+  }
+
+  private async drainLoop(): Promise<void> {
+    while (this.sandboxes.size && !this.stopped) {
+      const batch = [...this.sandboxes].slice(0, this.concurrency);
+      await Promise.all(
+        batch.map(async (id) => {
+          try {
+            // A removal the engine never answers (seen right after engine restarts) must not
+            // hold up the others: give up waiting after removalTimeoutMs; the relist hands the
+            // sandbox over again if it is still there.
+            let timer: NodeJS.Timeout | undefined;
+            await Promise.race([
+              this.runtime.removePodSandbox(id),
+              new Promise<never>((_, reject) => {
+                timer = setTimeout(() => reject(new Error(`no answer within ${this.removalTimeoutMs} ms`)), this.removalTimeoutMs);
+                timer.unref?.();
+              }),
+            ]).finally(() => clearTimeout(timer));
+          } catch (err) {
+            const msg = errorMessage(err);
+            (/no answer within/.test(msg) ? log.warn : log.debug)('dead sandbox not removed; the relist will find it again', { sandbox: id, error: msg });
+          } finally {
+            this.sandboxes.delete(id);
+            if (!this.sandboxes.size) this.since = 0;
           }
-        }
-      } finally {
-        this.draining = undefined;
+        }),
+      );
+      // A removal can make its pod sync once (the relist sees its sandboxes change): give
+      // those a moment. Pods that keep the engine busy beyond that (an engine restart, a
+      // rollout) come first: the rest waits for the next free moment (checked every 2 s,
+      // not another full quiet period: under steady load that starved the removals).
+      if (this.sandboxes.size && !(await this.settled(1_000))) {
+        this.arm(2_000);
+        break;
       }
-    })();
-    return this.draining;
+    }
   }
 }

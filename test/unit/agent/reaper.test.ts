@@ -68,4 +68,20 @@ describe('Reaper', () => {
     expect(r.pending).toBe(0);
     expect([...rt.sandboxes.keys()]).toEqual([stuck]);
   });
+
+  it('keeps working after a drain that found nothing to do (a timer that fired after the last removal)', async () => {
+    const rt = new FakeRuntime();
+    await rt.ensureNetwork('net', {});
+    const r = new Reaper(rt, () => false, { quietMs: 10 });
+    await r.flush(); // nothing pending: the drain ends at once
+    const a = await sandbox(rt, 0);
+    r.removeSandboxes([a]);
+    await sleep(300);
+    expect(r.pending).toBe(0);
+    expect(rt.sandboxes.size).toBe(0);
+    const b = await sandbox(rt, 1);
+    r.removeSandboxes([b]);
+    await r.flush();
+    expect(rt.sandboxes.size).toBe(0);
+  });
 });
