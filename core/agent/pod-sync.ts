@@ -29,6 +29,7 @@ import { VolumeError, type PreparedVolumes, type VolumeManager } from './volumes
 import { asObject } from './util.ts';
 
 import type { Reaper } from './reaper.ts';
+import { log } from '../log.ts';
 
 export interface SyncDeps extends FinishDeps {
   ctx: AgentContext;
@@ -77,6 +78,7 @@ export class PodSyncer {
       pr = { sandboxes: [sandbox], containers: [], statuses: new Map() };
     }
     const track: Track = { reload: false, started: [] };
+    if (sandbox && (await this.stopStrays(state, pr, sandbox))) track.reload = true;
     if (sandbox) {
       const vols = await this.setupVolumes(state, sandbox);
       if (vols) await this.runContainers({ state, pr, sandbox, vols, track });
@@ -148,6 +150,28 @@ export class PodSyncer {
       if (restart) await a.restart(run, c, 'regular', cur);
       else state.waiting.delete(c.name); // done for good: it shows as terminated
     }
+  }
+
+  /**
+   * Stops whatever runs of the pod outside its current sandbox: an older sandbox that is ready
+   * too, and containers in it. That happens when the process was killed while the engine was
+   * still creating the pod's sandbox: the new agent saw it not started yet, made a new one, and
+   * the engine finished starting the old one afterwards (the kubelet reconciles several ready
+   * sandboxes of a pod the same way). Their removal is the reaper's. True when anything was stopped.
+   */
+  private async stopStrays(state: PodState, pr: PodRuntime, current: PodSandboxStatus): Promise<boolean> {
+    const sandboxes = pr.sandboxes.filter((s) => s.id !== current.id && s.state === 'ready');
+    const containers = pr.containers.filter((c) => c.sandboxId !== current.id && c.state === 'running');
+    if (!sandboxes.length && !containers.length) return false;
+    const pod = state.pod;
+    log.warn('stopping a pod\'s containers outside its current sandbox', {
+      pod: `${pod.metadata.namespace}/${pod.metadata.name}`,
+      sandboxes: sandboxes.length,
+      containers: containers.length,
+    });
+    await killPod(this.d.ctx, pod, { sandboxes, containers, statuses: new Map() }, { graceSeconds: podGracePeriod(pod) });
+    this.d.reaper.removeSandboxes(new Set([...sandboxes.map((s) => s.id), ...containers.map((c) => c.sandboxId)]));
+    return true;
   }
 
   /** Stops what still runs of the pod (sidecars last, in reverse order) and its sandbox. */

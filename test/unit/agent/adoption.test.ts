@@ -50,6 +50,33 @@ describe('node agent: adoption, logs, exec (fake runtime)', () => {
     expect((await h.events('sb')).some((e) => e.reason === 'SandboxChanged')).toBe(true);
   });
 
+  it('stops an older sandbox that came up late (the engine finished a start for a killed agent)', async () => {
+    await h.createPod('late', { containers: [{ name: 'c', image: IMAGE }] });
+    await h.waitPod('late', running());
+    const old = [...h.runtime.sandboxes.values()][0]!;
+    const oldContainer = h.containersOf('late')[0]!;
+    h.runtime.killSandbox(old.status.id);
+    await h.waitPod('late', (x) => x.status.containerStatuses?.[0]?.restartCount === 1 && x.status.containerStatuses[0].state.running);
+    await h.agent.whenIdle();
+    // The engine now finishes what it was doing for the old sandbox: it runs again, with its container.
+    old.status = { ...old.status, state: 'ready', ip: '10.88.9.9' };
+    h.runtime.containers.get(oldContainer.id)!.status.state = 'running';
+    const runningNow = () => ({
+      sandboxes: [...h.runtime.sandboxes.values()].filter((s) => s.status.state === 'ready').length,
+      containers: [...h.runtime.containers.values()].filter((c) => c.status.state === 'running').length,
+    });
+    expect(runningNow()).toEqual({ sandboxes: 2, containers: 2 });
+    h.agent.syncNow('default', 'late');
+    await until('the stray sandbox stopped', () => runningNow().sandboxes === 1 && runningNow().containers === 1);
+    expect(old.status.state).toBe('notready');
+    const p = await h.waitPod('late', running());
+    expect(p.status.containerStatuses[0].restartCount).toBe(1);
+    expect(p.status.podIP).not.toBe('10.88.9.9');
+    await h.agent.reaper.flush();
+    expect(h.runtime.sandboxes.has(old.status.id)).toBe(false);
+    expect(h.runtime.containers.has(oldContainer.id)).toBe(false);
+  });
+
   it('serves logs (tail, previous instance) and exec', async () => {
     await h.createPod('logs', { containers: [{ name: 'c', image: IMAGE }] });
     await h.waitPod('logs', running());
