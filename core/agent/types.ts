@@ -9,7 +9,7 @@ import type { BackoffOptions } from './backoff.ts';
 import type { Pod } from './util.ts';
 
 export interface MetricsOptions {
-  /** Sampling period; default 5 000 ms. */
+  /** Sampling period; default 10 000 ms. */
   intervalMs?: number;
   /** How much history to keep; default 15 minutes. */
   windowMs?: number;

@@ -1,6 +1,6 @@
 /**
  * metrics.subscribe / unsubscribe / snapshot, and pull.progress. Usage comes from the node agents'
- * history rings (15 minutes at 5 s by default); a subscription returns the history at once and
+ * history rings (15 minutes at 10 s by default); a subscription returns the history at once and
  * then pushes each new sample (`metrics.samples`) — the renderer never polls. Pod and node series
  * are the agents' own; a workload's is the sum of its pods' (aligned on the sampling interval);
  * the cluster's is the sum of its nodes'. HPA series come from the host's HpaHistory.
@@ -14,7 +14,7 @@ import type { DesktopSession } from './host.ts';
 import { toPullStates } from './pull-progress.ts';
 import { podsOfWorkload } from './workload-pods.ts';
 
-const DEFAULT_INTERVAL_MS = 5_000;
+const DEFAULT_INTERVAL_MS = 10_000;
 const DEFAULT_WINDOW_MS = 15 * 60_000;
 
 const point = (s: UsageSample): UsagePoint => ({ t: s.timestamp, cpu: s.cpuNanoCores / 1e9, memory: s.memoryWorkingSetBytes });

@@ -93,6 +93,7 @@ export class DockerRuntime implements ContainerRuntime {
   async close(): Promise<void> {
     for (const stop of [...this.stopEvents]) stop();
     this.stopEvents.clear();
+    this.sampler.close();
     this.engine.close();
   }
 

@@ -61,6 +61,12 @@ export class StatsSampler {
     this.cgroups?.forget(id);
   }
 
+  /** Closes the cgroup files held open. */
+  close(): void {
+    this.last.clear();
+    this.cgroups?.close();
+  }
+
   private async fromCgroup(id: string): Promise<ContainerStats | undefined> {
     if (!this.cgroups) return undefined;
     let cur = await this.cgroups.read(id);

@@ -154,14 +154,24 @@ describe('stats', () => {
     expect(sb.network).toBeDefined();
     // On this machine the figures come from the cgroup files (cgroup-stats.ts); they agree with
     // what the engine's own stats say.
-    const { CgroupStats } = await import('../../../core/runtime/docker/cgroup-stats.ts');
-    const files = await new CgroupStats().read(id);
+    const { CgroupStats, heldCgroupFiles } = await import('../../../core/runtime/docker/cgroup-stats.ts');
+    const cg = new CgroupStats();
+    const heldBefore = heldCgroupFiles();
+    const files = await cg.read(id);
     expect(files, 'the container cgroup is readable here').toBeDefined();
     const api = (await docker.getContainer(id).stats({ stream: false, 'one-shot': true } as { stream: false })) as any;
     const ours = await rt.containerStats(id);
     expect(Math.abs(ours.memoryUsageBytes - api.memory_stats.usage) / api.memory_stats.usage).toBeLessThan(0.2);
     expect(Math.abs(ours.cpuUsageCoreNanoSeconds - api.cpu_stats.cpu_usage.total_usage)).toBeLessThan(2e9);
+    // The files stay open between reads and are read again from their start: fresh figures each time.
+    expect(heldCgroupFiles()).toBeGreaterThan(heldBefore);
+    await new Promise((r) => setTimeout(r, 200));
+    const again = await cg.read(id);
+    expect(again!.cpuTotalNs).toBeGreaterThan(files!.cpuTotalNs + 50_000_000);
     await rt.stopContainer(id, 0);
+    // Stopped: its cgroup is gone, the open files say so, and they are closed.
+    expect(await cg.read(id)).toBeUndefined();
+    expect(heldCgroupFiles()).toBe(heldBefore);
   });
 });
 

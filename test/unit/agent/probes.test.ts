@@ -31,6 +31,59 @@ describe('probe runners', () => {
     expect(closed.output).toBe(`Get "http://127.0.0.1:${port}/": dial tcp 127.0.0.1:${port}: connect: connection refused`);
   });
 
+  it('httpGet on a bare socket: the request as the kubelet sends it, headers, redirects, odd answers, timeouts', async () => {
+    const seen: Array<{ url?: string; host?: string; conn?: string; custom?: string | string[] }> = [];
+    const srv = createHttpServer((req, res) => {
+      seen.push({ url: req.url, host: req.headers.host, conn: req.headers.connection, custom: req.headers['x-custom'] });
+      if (req.url === '/moved') {
+        res.writeHead(302, { location: '/elsewhere' });
+        return res.end();
+      }
+      res.statusCode = req.url === '/missing' ? 404 : 200;
+      res.end('body that is not read');
+    });
+    const port = await listen(srv);
+    const t = { runtime: rt, containerId: 'x', container: c, podIP: '127.0.0.1' };
+    const ok = { result: 'success', output: '' };
+    expect(await runProbe({ httpGet: { path: '/a?b=c', port, httpHeaders: [{ name: 'X-Custom', value: 'v 1' }] } }, t)).toEqual(ok);
+    expect(seen.at(-1)).toEqual({ url: '/a?b=c', host: `127.0.0.1:${port}`, conn: 'close', custom: 'v 1' });
+    expect(await runProbe({ httpGet: { path: 'noslash', port, httpHeaders: [{ name: 'Host', value: 'example.test' }] } }, t)).toEqual(ok);
+    expect(seen.at(-1)).toMatchObject({ url: '/noslash', host: 'example.test' });
+    expect(await runProbe({ httpGet: { path: '/moved', port } }, t)).toEqual(ok);
+    expect(await runProbe({ httpGet: { path: '/missing', port } }, t)).toEqual({ result: 'failure', output: 'HTTP probe failed with statuscode: 404' });
+    // A path that needs escaping goes through Node's client, and still reaches the server.
+    expect(await runProbe({ httpGet: { path: '/with space', port } }, t)).toEqual(ok);
+    expect(seen.at(-1)?.url).toBe('/with%20space');
+    srv.close();
+
+    const servers: Array<ReturnType<typeof createNetServer>> = [];
+    const raw = (answer: (s: import('node:net').Socket) => void) => {
+      const server = createNetServer(answer);
+      servers.push(server);
+      return listen(server);
+    };
+    const garbage = await raw((s) => s.once('data', () => s.end('SSH-2.0-OpenSSH\r\n')));
+    expect(await runProbe({ httpGet: { path: '/', port: garbage } }, t)).toEqual({
+      result: 'failure',
+      output: `Get "http://127.0.0.1:${garbage}/": net/http: HTTP/1.x transport connection broken: malformed HTTP response "SSH-2.0-OpenSSH"`,
+    });
+    const hangsUp = await raw((s) => s.once('data', () => s.end()));
+    expect(await runProbe({ httpGet: { path: '/', port: hangsUp } }, t)).toEqual({ result: 'failure', output: `Get "http://127.0.0.1:${hangsUp}/": EOF` });
+    const split = await raw((s) => s.once('data', () => {
+      s.write('HTTP/1.0 2');
+      setTimeout(() => s.end('04 No Content\r\n\r\n'), 20);
+    }));
+    expect(await runProbe({ httpGet: { path: '/', port: split } }, t)).toEqual(ok);
+    const silent = await raw(() => {});
+    const t0 = Date.now();
+    expect(await runProbe({ httpGet: { path: '/', port: silent }, timeoutSeconds: 1 }, t)).toEqual({
+      result: 'failure',
+      output: `Get "http://127.0.0.1:${silent}/": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`,
+    });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(950);
+    for (const server of servers) server.close();
+  });
+
   it('tcpSocket', async () => {
     const srv = createNetServer((s) => s.end());
     const port = await listen(srv);

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CgroupStats, keyed, parseNetDev } from '../../../core/runtime/docker/cgroup-stats.ts';
+import { CgroupStats, heldCgroupFiles, keyed, parseNetDev } from '../../../core/runtime/docker/cgroup-stats.ts';
 
 const ID = 'a'.repeat(64);
 let root = '';
@@ -52,7 +52,15 @@ describe('CgroupStats', () => {
     expect(await cg.read('not-an-id/../../etc')).toBeUndefined();
     await files(join(root, 'docker', ID), { 'cpu.stat': 'usage_usec 1\n', 'memory.current': '1\n', 'memory.stat': '' });
     expect((await cg.read(ID))?.cpuTotalNs).toBe(1000);
-    // Gone again (the container stopped): undefined, not an error.
+    // The files are kept open and read again from the start: a new figure is seen.
+    await writeFile(join(root, 'docker', ID, 'cpu.stat'), 'usage_usec 22\n');
+    expect((await cg.read(ID))?.cpuTotalNs).toBe(22_000);
+    // Gone (forgotten when the container is removed): the files are closed, and with no cgroup
+    // left the answer is undefined, not an error. (Reading a removed cgroup's open file fails in
+    // the kernel: the runtime integration test checks that case on a real container.)
+    const held = heldCgroupFiles();
+    cg.forget(ID);
+    expect(heldCgroupFiles()).toBeLessThan(held);
     await rm(join(root, 'docker', ID), { recursive: true });
     expect(await cg.read(ID)).toBeUndefined();
   });
