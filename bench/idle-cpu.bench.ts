@@ -23,6 +23,8 @@ import { IMAGE, print, removeByLabel, round, sleep } from './agent-env.ts';
 const PODS = Number(process.env.WHEELHOUSE_BENCH_IDLE_PODS ?? 100);
 const MEASURE_S = Number(process.env.WHEELHOUSE_BENCH_IDLE_SECONDS ?? 60);
 const SETTLE_S = 20;
+/** `0`: no UI open (the core alone); renderer_pct is then 0. */
+const WITH_UI = process.env.WHEELHOUSE_BENCH_IDLE_UI !== '0';
 /**
  * The pods' readiness probe, every 10 s: `http` (default, the common case: busybox httpd in the
  * pod), `exec` (each run is three engine requests and a process in the container) or `none`.
@@ -31,12 +33,12 @@ const PROBE = (process.env.WHEELHOUSE_BENCH_IDLE_PROBE ?? 'http') as 'http' | 'e
 const probeSpec = () =>
   PROBE === 'none' ? {} : PROBE === 'exec' ? { readinessProbe: { exec: { command: ['true'] }, periodSeconds: 10 } } : { readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 10 } };
 
-/** CPU seconds used by a process and its reaped children (iptables runs included), from /proc. */
-function cpuSeconds(pid: number): number {
+/** CPU seconds used by a process (user, system) and its reaped children (iptables runs), from /proc. */
+function cpuTimes(pid: number): { user: number; sys: number; children: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // utime, stime, cutime, cstime are fields 14-17; f[0] is field 3.
-  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / CLOCK_TICKS;
+  return { user: Number(f[11]) / CLOCK_TICKS, sys: Number(f[12]) / CLOCK_TICKS, children: (Number(f[13]) + Number(f[14])) / CLOCK_TICKS };
 }
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
@@ -65,18 +67,23 @@ async function main(): Promise<void> {
       if (d.status?.readyReplicas === PODS) break;
       if (Date.now() > deadline) throw new Error(`${PODS} pods not ready in 5 minutes`);
     }
-    const page = await browser.newPage();
-    await page.goto(`${uiUrl}#/overview`);
-    const cdp = await page.context().newCDPSession(page);
-    await cdp.send('Performance.enable');
+    let task = async () => 0;
+    if (WITH_UI) {
+      const page = await browser.newPage();
+      await page.goto(`${uiUrl}#/overview`);
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send('Performance.enable');
+      task = async () => ((await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0) as number;
+    }
     await sleep(SETTLE_S * 1000);
-    const task = async () => ((await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0) as number;
     const r0 = await task();
-    const c0 = cpuSeconds(app.child.pid!);
+    const c0 = cpuTimes(app.child.pid!);
     const t0 = performance.now();
     await sleep(MEASURE_S * 1000);
-    const cpu = cpuSeconds(app.child.pid!) - c0;
+    const c1 = cpuTimes(app.child.pid!);
     const wall = (performance.now() - t0) / 1000;
+    const part = (k: keyof typeof c0) => round(((c1[k] - c0[k]) / wall) * 100, 2);
+    const cpu = c1.user + c1.sys + c1.children - (c0.user + c0.sys + c0.children);
     const renderer = (await task()) - r0;
     const mainPct = (cpu / wall) * 100;
     const rendererPct = (renderer / wall) * 100;
@@ -85,9 +92,13 @@ async function main(): Promise<void> {
       value: round(mainPct + rendererPct, 2),
       unit: '% of one core',
       main_pct: round(mainPct, 2),
+      main_user_pct: part('user'),
+      main_sys_pct: part('sys'),
+      children_pct: part('children'),
       renderer_pct: round(rendererPct, 2),
       pods: PODS,
       probe: PROBE,
+      ui: WITH_UI,
       seconds: round(wall, 1),
       budget_pct: 1,
       within_budget: mainPct + rendererPct <= 1,

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CgroupStats, heldCgroupFiles, keyed, parseNetDev } from '../../../core/runtime/docker/cgroup-stats.ts';
+import { CgroupStats, heldCgroupFiles, keyed, parseNetDev, pick } from '../../../core/runtime/docker/cgroup-stats.ts';
 
 const ID = 'a'.repeat(64);
 let root = '';
@@ -67,6 +67,10 @@ describe('CgroupStats', () => {
 
   it('parses key-value and net/dev text', () => {
     expect(keyed('a 1\nb 22\n\n')).toEqual(new Map([['a', 1], ['b', 22]]));
+    const stat = 'cache 5\nrss 7\ntotal_rss 70\ninactive_file 3\ntotal_inactive_file 30';
+    expect(pick(stat, ['rss', 'total_inactive_file', 'cache', 'missing'])).toEqual(new Map([['rss', 7], ['total_inactive_file', 30], ['cache', 5]]));
+    expect(pick('\nanon 1\n', ['anon'])).toEqual(new Map([['anon', 1]]));
+    expect(pick('xanon 1\nanon 2\n', ['anon'])).toEqual(new Map([['anon', 2]]));
     const dev = [
       'Inter-|   Receive                                                |  Transmit',
       ' face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed',
