@@ -19,7 +19,10 @@ step "unit tests"
 npx vitest run --project unit --reporter=default --reporter=json --outputFile.json="$out/unit.json" || status=1
 
 step "component tests (the Svelte views in Debian Chromium, fake main process)"
-if bash scripts/ensure-chromium.sh >/dev/null; then
+# Looked for (and installed when missing) once, for the component and the end-to-end tests.
+chromium=no
+if bash scripts/ensure-chromium.sh >/dev/null; then chromium=yes; fi
+if [ "$chromium" = yes ]; then
   npx vitest run --project component --reporter=default --reporter=json --outputFile.json="$out/component.json" || status=1
 else
   echo "No Chromium: the component tests cannot run. Install it (Debian: apt-get install chromium)." >&2
@@ -33,7 +36,7 @@ if bash scripts/ensure-docker.sh && TEST_IMAGE_VERSION=$(bash scripts/build-test
   npx vitest run --project integration --reporter=default --reporter=json --outputFile.json="$out/integration.json" || status=1
 
   step "end-to-end UI tests (Debian Chromium, browser mode, real Docker)"
-  if bash scripts/ensure-chromium.sh >/dev/null; then
+  if [ "$chromium" = yes ]; then
     npx vitest run --project e2e --reporter=default --reporter=json --outputFile.json="$out/e2e.json" || status=1
   else
     echo "No Chromium: the UI tests cannot run. Install it (Debian: apt-get install chromium)." >&2
