@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeResponse, encodeRequest, grpcHealthCheck } from '../../../core/agent/grpc-health.ts';
 import { runProbe } from '../../../core/agent/probe-runners.ts';
+import { ProbeManager } from '../../../core/agent/probes.ts';
 import { FakeRuntime } from '../../../core/runtime/fake-runtime.ts';
 import { IMAGE, harness, running, until, type Harness } from './harness.ts';
 
@@ -198,5 +199,53 @@ describe('node agent: probes (fake runtime)', () => {
     started = true;
     p = await h.waitPod('startup', (p) => p.status.containerStatuses[0].started === true, 'started', 4000);
     expect(p.status.containerStatuses[0].ready).toBe(true);
+  });
+});
+
+describe('probe scheduling', () => {
+  it('runs first probes at once and gathers periodic runs into shared slots, late by under a tenth of the period', async () => {
+    const runs: Array<{ id: string; at: number }> = [];
+    const runtime = {
+      execSync: async (id: string) => {
+        runs.push({ id, at: Date.now() });
+        return { exitCode: 0, stdout: '', stderr: '' };
+      },
+    };
+    const changed: string[] = [];
+    const pm = new ProbeManager({ runtime, recorder: { event() {} } } as any, (uid) => changed.push(uid));
+    const probe = { exec: { command: ['true'] }, periodSeconds: 1 };
+    const t0 = Date.now();
+    const started = new Map<string, number>();
+    for (let i = 0; i < 5; i++) {
+      // Containers started at scattered times, as they do.
+      await new Promise((r) => setTimeout(r, 37));
+      const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${i}`, namespace: 'default', uid: `u${i}` }, spec: { containers: [] } } as any;
+      started.set(`c${i}`, Date.now());
+      pm.sync(pod, '10.0.0.1', [{ id: `c${i}`, kind: 'regular', startedAt: Date.now(), spec: { name: 'c', image: 'x', readinessProbe: probe } }]);
+    }
+    await new Promise((r) => setTimeout(r, 3_300));
+    expect(pm.pendingSlots).toBeGreaterThan(0);
+    pm.stop();
+    expect(pm.pendingSlots).toBe(0);
+    // The first run of each container at once (its readiness is not held up).
+    for (const [id, at] of started) expect(runs.find((r) => r.id === id)!.at - at).toBeLessThan(100);
+    expect(new Set(changed)).toEqual(new Set(['u0', 'u1', 'u2', 'u3', 'u4']));
+    // Later runs share slots: all five fire in the same timer callback (the same millisecond).
+    const later = runs.filter((r) => r.at - started.get(r.id)! > 500);
+    expect(later.length).toBeGreaterThanOrEqual(10);
+    const together = new Map<number, Set<string>>();
+    for (const r of later) together.set(r.at, (together.get(r.at) ?? new Set()).add(r.id));
+    expect([...together.values()].some((ids) => ids.size === 5)).toBe(true);
+    // Each container still runs about once a period: at least 1 s apart, late by a tenth at most
+    // (plus timer slack on a busy machine).
+    for (const id of started.keys()) {
+      const at = runs.filter((r) => r.id === id).map((r) => r.at);
+      expect(at.length).toBeGreaterThanOrEqual(3);
+      for (let i = 1; i < at.length; i++) {
+        expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(995);
+        expect(at[i]! - at[i - 1]!).toBeLessThan(1_300);
+      }
+    }
+    expect(Date.now() - t0).toBeLessThan(5_000);
   });
 });
