@@ -76,7 +76,7 @@ const POD_TEMPLATES: Record<string, string[]> = {
 const CONTAINER_LISTS = ['containers', 'initContainers', 'ephemeralContainers'];
 
 function expand(kind: string, pattern: string): string[] {
-  const templates = POD_TEMPLATES[kind] ?? [];
+  const templates = Object.hasOwn(POD_TEMPLATES, kind) ? POD_TEMPLATES[kind]! : [];
   let paths = [pattern];
   const sub = (token: string, values: string[]) => {
     paths = paths.flatMap((p) => (p.includes(token) ? values.map((v) => p.replace(token, v)) : [p]));

@@ -27,7 +27,7 @@ const DEFAULT: Printer = {
 const PRINTERS: Record<string, Printer> = { ...PRINTERS_CORE, ...PRINTERS_WORKLOADS };
 
 export function printerFor(kind: string): Printer {
-  return PRINTERS[kind] ?? DEFAULT;
+  return Object.hasOwn(PRINTERS, kind) ? PRINTERS[kind]! : DEFAULT;
 }
 
 /** A Table of `objects` of one kind (a list, or one object, or one watch event). */

@@ -264,6 +264,12 @@ describe('strategicMergePatch', () => {
     expect(() => strategicMergePatch({}, [], 'Pod')).toThrow(/must be a JSON object/);
   });
 
+  it('takes a kind named like an Object.prototype member as a kind without strategies (fuzz find)', () => {
+    for (const kind of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      expect(strategicMergePatch({ kind, metadata: [], data: { a: '1' } }, { data: { b: '2' } }, kind)).toEqual({ kind, metadata: [], data: { a: '1', b: '2' } });
+    }
+  });
+
   it('acts as a JSON merge patch where no list is involved (property)', () => {
     const noLists = fc.letrec((tie) => ({
       v: fc.oneof({ depthSize: 'small' }, fc.boolean(), fc.integer(), fc.string({ maxLength: 4 }), tie('o')),
