@@ -230,21 +230,23 @@ describe('probe scheduling', () => {
     // The first run of each container at once (its readiness is not held up).
     for (const [id, at] of started) expect(runs.find((r) => r.id === id)!.at - at).toBeLessThan(100);
     expect(new Set(changed)).toEqual(new Set(['u0', 'u1', 'u2', 'u3', 'u4']));
-    // Later runs share slots: all five fire in the same timer callback (the same millisecond).
-    const later = runs.filter((r) => r.at - started.get(r.id)! > 500);
+    // Later runs share slots: the five containers, started within 150 ms, run in at most three
+    // timer callbacks per period (runs of one callback are a few ms apart at most).
+    const later = runs.filter((r) => r.at - started.get(r.id)! > 500).sort((a, b) => a.at - b.at);
     expect(later.length).toBeGreaterThanOrEqual(10);
-    const together = new Map<number, Set<string>>();
-    for (const r of later) together.set(r.at, (together.get(r.at) ?? new Set()).add(r.id));
-    expect([...together.values()].some((ids) => ids.size === 5)).toBe(true);
-    // Each container still runs about once a period: at least 1 s apart, late by a tenth at most
-    // (plus timer slack on a busy machine).
+    let callbacks = 0;
+    for (let i = 0; i < later.length; i++) if (i === 0 || later[i]!.at - later[i - 1]!.at > 20) callbacks++;
+    expect(callbacks).toBeLessThan(later.length / 1.5);
+    // Each container still runs once a period (a ticker: due a period after the last was due;
+    // timer lateness on a busy machine shifts single runs, not the rate).
     for (const id of started.keys()) {
       const at = runs.filter((r) => r.id === id).map((r) => r.at);
       expect(at.length).toBeGreaterThanOrEqual(3);
       for (let i = 1; i < at.length; i++) {
-        expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(995);
+        expect(at[i]! - at[i - 1]!).toBeGreaterThan(850);
         expect(at[i]! - at[i - 1]!).toBeLessThan(1_300);
       }
+      expect((at.at(-1)! - at[1]!) / Math.max(1, at.length - 2)).toBeLessThan(1_060);
     }
     expect(Date.now() - t0).toBeLessThan(5_000);
   });
