@@ -4,8 +4,9 @@
  * `periodSeconds` (runs due about together share one timer); a result only flips after
  * `failureThreshold` failures / `successThreshold` successes in a row. Until the startup probe
  * succeeds, liveness and readiness are not run. Initial results as the kubelet's: readiness
- * Failure (not ready until proven), liveness Success, startup Unknown. Every failed run records `Unhealthy` ("Liveness probe failed: …"); a flipped
- * result asks for a pod sync, which restarts a container whose liveness/startup probe failed.
+ * Failure (not ready until proven), liveness Success, startup Unknown. Every failed run records
+ * `Unhealthy` ("Liveness probe failed: …"); a flipped result asks for a pod sync, which
+ * restarts a container whose liveness/startup probe failed.
  */
 import type * as k8s from 'kubernetes-types/core/v1.js';
 import { runProbe } from './probe-runners.ts';
