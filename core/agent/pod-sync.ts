@@ -13,6 +13,7 @@
  * and write the pod's status when it changed. Timed work (backoff ends, volume retries) asks for
  * a later sync instead of waiting.
  */
+import { log } from '../log.ts';
 import type { ContainerRuntime, PodSandboxStatus } from '../runtime/runtime.ts';
 import type { Backoff } from './backoff.ts';
 import { ContainerActions, type SyncRun, type Track } from './container-actions.ts';
@@ -29,7 +30,6 @@ import { VolumeError, type PreparedVolumes, type VolumeManager } from './volumes
 import { asObject } from './util.ts';
 
 import type { Reaper } from './reaper.ts';
-import { log } from '../log.ts';
 
 export interface SyncDeps extends FinishDeps {
   ctx: AgentContext;

@@ -204,19 +204,27 @@ class HeldFiles {
       this.fds.set(path, fd);
       HeldFiles.held++;
     }
-    return readAt0(fd);
+    try {
+      return readAt0(fd);
+    } catch (err) {
+      // Not kept: a file that failed once is opened afresh next time (or given up with its container).
+      this.drop(path, fd);
+      throw err;
+    }
+  }
+
+  private drop(path: string, fd: number): void {
+    this.fds.delete(path);
+    HeldFiles.held--;
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
   }
 
   close(): void {
-    for (const fd of this.fds.values()) {
-      try {
-        closeSync(fd);
-      } catch {
-        // already closed
-      }
-      HeldFiles.held--;
-    }
-    this.fds.clear();
+    for (const [path, fd] of [...this.fds]) this.drop(path, fd);
   }
 
   /** Files held open by every container (tests). */

@@ -44,6 +44,23 @@ describe('CgroupStats', () => {
     expect(s!.network).toEqual({ rxBytes: expect.any(Number), txBytes: expect.any(Number) });
   });
 
+  it('does not keep a file whose read failed', async () => {
+    root = await mkdtemp(join(tmpdir(), 'wh-cg-'));
+    await files(join(root, 'cpuacct/docker', ID), { 'cpuacct.usage': '1\n', 'cgroup.procs': '' });
+    await files(join(root, 'memory/docker', ID), { 'memory.usage_in_bytes': '2\n', 'memory.stat': 'total_rss 1\n' });
+    // A directory opens but cannot be read (EISDIR): an optional figure that fails to read.
+    await mkdir(join(root, 'pids/docker', ID, 'pids.current'), { recursive: true });
+    const cg = new CgroupStats(root);
+    const before = heldCgroupFiles();
+    const s = await cg.read(ID);
+    expect(s).toMatchObject({ cpuTotalNs: 1, memoryUsageBytes: 2 });
+    expect(s!.pids).toBeUndefined();
+    // cpuacct.usage, memory.usage_in_bytes, memory.stat and cgroup.procs stay open; pids.current does not.
+    expect(heldCgroupFiles() - before).toBe(4);
+    cg.close();
+    expect(heldCgroupFiles()).toBe(before);
+  });
+
   it('answers undefined for a container with no cgroup here (remote engine, or stopped), and looks again later', async () => {
     root = await mkdtemp(join(tmpdir(), 'wh-cg-'));
     await writeFile(join(root, 'cgroup.controllers'), '');
