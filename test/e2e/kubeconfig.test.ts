@@ -50,6 +50,6 @@ describe('Use with kubectl', () => {
     expect(cfg.contexts.map((c: any) => c.name).sort()).toEqual(['wheelhouse-e2e', 'work']);
     expect(cfg.clusters.find((c: any) => c.name === 'wheelhouse-e2e').cluster.server).toBe('https://127.0.0.1:6443');
     expect(cfg.users.find((u: any) => u.name === 'wheelhouse-e2e').user.token).toBe('t0k3n');
-    expect(e.errors).toEqual([]);
+    expect(e.errors, `errors in the page: ${e.errors.join(" | ")}`).toEqual([]);
   });
 });

@@ -177,6 +177,6 @@ describe('service details', () => {
     await e.page.getByTestId('service-table').waitFor();
     await eventually('the row gone', async () => (await e.page.locator('[data-testid=service-row][data-name=web-lb-2]').count()) === 0);
     await expect(e.cluster.client.get({ ...SVC, namespace: NS, name: 'web-lb-2' })).rejects.toThrow();
-    expect(e.errors).toEqual([]);
+    expect(e.errors, `errors in the page: ${e.errors.join(" | ")}`).toEqual([]);
   });
 });
