@@ -8,11 +8,14 @@
  *   {"name":"idle.cpu","value":<% of one core>,"main_pct":…,"renderer_pct":…,"pods":100,"probe":"http","budget_pct":1}
  * The app runs as `wheelhouse serve` in a process of its own; its CPU (and that of the iptables
  * runs it starts) is read from /proc, so the bench's own work (Playwright) is not counted.
+ * WHEELHOUSE_BENCH_RENDERER_PROFILE=FILE writes one of the renderer over the measured minute;
+ * WHEELHOUSE_BENCH_NODE_ARGS adds node flags to the app (e.g. --trace-gc), whose output goes to
+ * WHEELHOUSE_BENCH_APP_LOG=FILE.
  * WHEELHOUSE_BENCH_CPU_PROFILE=DIR writes V8 CPU profiles of the app process into DIR when it
  * exits (open one in Chrome's DevTools, or `node bench/profile-summary.mjs FILE`).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +28,8 @@ const MEASURE_S = Number(process.env.WHEELHOUSE_BENCH_IDLE_SECONDS ?? 60);
 const SETTLE_S = 20;
 /** `0`: no UI open (the core alone); renderer_pct is then 0. */
 const WITH_UI = process.env.WHEELHOUSE_BENCH_IDLE_UI !== '0';
+/** A file to write a V8 CPU profile of the renderer over the measured minute into (it adds its own cost). */
+const RENDERER_PROFILE = process.env.WHEELHOUSE_BENCH_RENDERER_PROFILE;
 /**
  * The pods' readiness probe, every 10 s: `http` (default, the common case: busybox httpd in the
  * pod), `exec` (each run is three engine requests and a process in the container) or `none`.
@@ -48,7 +53,11 @@ async function main(): Promise<void> {
   const profileDir = process.env.WHEELHOUSE_BENCH_CPU_PROFILE;
   // The app as users run it, in its own process: what the bench itself does (Playwright's
   // protocol traffic, polling) is not counted as the app's.
-  const app = await startServe(name, dataDir, { WHEELHOUSE_LOG: 'warn' }, profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []);
+  const nodeArgs = [
+    ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-interval', process.env.WHEELHOUSE_BENCH_CPU_PROFILE_US ?? '1000'] : []),
+    ...(process.env.WHEELHOUSE_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+  ];
+  const app = await startServe(name, dataDir, { WHEELHOUSE_LOG: 'warn' }, nodeArgs);
   const uiUrl = /UI:\s+(\S+)/.exec(app.output())?.[1];
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
   try {
@@ -68,15 +77,24 @@ async function main(): Promise<void> {
       if (Date.now() > deadline) throw new Error(`${PODS} pods not ready in 5 minutes`);
     }
     let task = async () => 0;
+    let startRendererProfile = async () => {};
+    let stopRendererProfile = async () => {};
     if (WITH_UI) {
       const page = await browser.newPage();
       await page.goto(`${uiUrl}#/overview`);
       const cdp = await page.context().newCDPSession(page);
       await cdp.send('Performance.enable');
       task = async () => ((await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0) as number;
+      if (RENDERER_PROFILE) {
+        await cdp.send('Profiler.enable');
+        await cdp.send('Profiler.setSamplingInterval', { interval: 1000 });
+        startRendererProfile = async () => void (await cdp.send('Profiler.start'));
+        stopRendererProfile = async () => writeFileSync(RENDERER_PROFILE, JSON.stringify((await cdp.send('Profiler.stop')).profile));
+      }
     }
     await sleep(SETTLE_S * 1000);
     const r0 = await task();
+    await startRendererProfile();
     const c0 = cpuTimes(app.child.pid!);
     const t0 = performance.now();
     await sleep(MEASURE_S * 1000);
@@ -85,6 +103,7 @@ async function main(): Promise<void> {
     const part = (k: keyof typeof c0) => round(((c1[k] - c0[k]) / wall) * 100, 2);
     const cpu = c1.user + c1.sys + c1.children - (c0.user + c0.sys + c0.children);
     const renderer = (await task()) - r0;
+    await stopRendererProfile();
     const mainPct = (cpu / wall) * 100;
     const rendererPct = (renderer / wall) * 100;
     print({
@@ -106,6 +125,7 @@ async function main(): Promise<void> {
   } finally {
     await browser.close().catch(() => {});
     await app.stop().catch(() => {});
+    if (process.env.WHEELHOUSE_BENCH_APP_LOG) writeFileSync(process.env.WHEELHOUSE_BENCH_APP_LOG, app.output());
     await removeByLabel(name);
     await rm(dataDir, { recursive: true, force: true });
   }

@@ -159,7 +159,7 @@ export class MetricsCollector {
     for (const t of targets) for (const [name, id] of t.containers) jobs.push({ t, name, id });
     const results = await mapLimit(jobs, this.concurrency, async (j) => {
       try {
-        return await this.runtime.containerStats(j.id);
+        return await this.runtime.containerStats(j.id, { usageOnly: true });
       } catch (err) {
         log.debug('stats failed', { container: j.id, error: errorMessage(err) });
         return undefined;

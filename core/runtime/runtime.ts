@@ -362,6 +362,10 @@ export interface ExecResult {
   truncated: boolean;
 }
 
+export interface StatsOptions {
+  usageOnly?: boolean;
+}
+
 export interface ContainerStats {
   timestamp: Date;
   /** Cumulative CPU time. */
@@ -455,7 +459,11 @@ export interface ContainerRuntime {
   /** Runs `cmd` to completion; throws ExecTimeoutError after `timeoutMs` (the process may linger). */
   execSync(containerId: string, cmd: string[], timeoutMs: number): Promise<ExecResult>;
 
-  containerStats(id: string): Promise<ContainerStats>;
+  /**
+   * `usageOnly`: CPU and memory only, without the network counters and pids (what the usage
+   * sampler needs; the engine may then skip reading them).
+   */
+  containerStats(id: string, opts?: StatsOptions): Promise<ContainerStats>;
 
   /** Streams engine events until the returned function is called; reconnects by itself. */
   events(onEvent: (e: RuntimeEvent) => void, filter?: EventFilter): () => void;

@@ -21,6 +21,13 @@ export interface IptablesRunner {
   chains(table: Table, prefix: string): Promise<string[]>;
   /** Make exactly `jumps` (tagged with the prefix) present in the built-in chains. */
   syncJumps(prefix: string, jumps: Jump[]): Promise<void>;
+  /**
+   * Whether the host still holds what `rendered` (a restore text of `renderRules`) and `jumps`
+   * put there: each of the prefix's chains with as many rules as written, no other chain of the
+   * prefix, exactly the tagged jumps. One `iptables-save`, where a restore and re-checking the
+   * jumps are three processes: the periodic resync restores only when this says no.
+   */
+  intact(prefix: string, rendered: string, jumps: Jump[]): Promise<boolean>;
   /** Remove the jump rules and every chain of a prefix. */
   removeAll(prefix: string): Promise<void>;
   /** Every cluster prefix with rules on this host, and the pod subnet its PREROUTING jump matches. */
@@ -78,6 +85,28 @@ export class HostIptables implements IptablesRunner {
         await run(this.bin.iptables, ['-t', j.table, j.insert ? '-I' : '-A', j.chain, ...(j.insert ? ['1'] : []), ...j.rule]);
       }
     }
+  }
+
+  async intact(prefix: string, rendered: string, jumps: Jump[]): Promise<boolean> {
+    const { stdout } = await run(this.bin.save, [], { maxBuffer: 256 * 1024 * 1024 });
+    const want = ruleCounts(rendered, `${prefix}-`);
+    const have = ruleCounts(stdout, `${prefix}-`);
+    if (want.size !== have.size) return false;
+    for (const [chain, n] of want) if (have.get(chain) !== n) return false;
+    const tag = `wheelhouse:${prefix}`;
+    let table = '';
+    let found = 0;
+    for (const line of stdout.split('\n')) {
+      if (line.startsWith('*')) table = line.slice(1).trim();
+      if ((table !== 'nat' && table !== 'filter') || !line.startsWith('-A ')) continue;
+      const parts = line.trim().split(/\s+/);
+      const args = parts.slice(2).map((a) => a.replace(/^"(.*)"$/, '$1'));
+      if (!args.includes(tag)) continue;
+      // A tagged rule that is not wanted (syncJumps removes it), or a wanted one found.
+      if (!matchesAny(table, parts[1]!, args, jumps)) return false;
+      found++;
+    }
+    return found === jumps.length;
   }
 
   async removeAll(prefix: string): Promise<void> {
@@ -138,8 +167,26 @@ export class HostIptables implements IptablesRunner {
 
 }
 
+/**
+ * Rules per chain (`table/chain` → count) of the chains named `prefix…` in an iptables-save or
+ * restore text; chains the text deletes (`-X`) are left out.
+ */
+function ruleCounts(text: string, prefix: string): Map<string, number> {
+  const out = new Map<string, number>();
+  let table = '';
+  for (const line of text.split('\n')) {
+    if (line.startsWith('*')) table = line.slice(1).trim();
+    else if (line.startsWith(`:${prefix}`)) out.set(`${table}/${line.slice(1).split(' ')[0]}`, 0);
+    else if (line.startsWith(`-A ${prefix}`)) {
+      const k = `${table}/${line.split(' ')[1]}`;
+      out.set(k, (out.get(k) ?? 0) + 1);
+    } else if (line.startsWith(`-X ${prefix}`)) out.delete(`${table}/${line.split(' ')[1]}`);
+  }
+  return out;
+}
+
 /** Whether a listed rule (`-S` arguments) is one of `jumps`: same table, chain, target and addresses. */
-function matchesAny(table: Table, chain: string, args: string[], jumps: Jump[]): boolean {
+function matchesAny(table: string, chain: string, args: string[], jumps: Jump[]): boolean {
   // `-S` prints rules normalised (e.g. `-d 10.96.0.0/16`); the jump target and addresses decide.
   const target = args[args.indexOf('-j') + 1];
   const src = args.includes('-s') ? args[args.indexOf('-s') + 1] : undefined;

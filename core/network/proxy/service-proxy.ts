@@ -11,7 +11,8 @@
  *
  * Changes are applied as they arrive, coalesced: a burst of endpoint updates costs one
  * iptables-restore; a readiness change reaches the rules in milliseconds. A periodic resync
- * re-applies everything (rules flushed by someone else, a re-created cluster network).
+ * checks the host still holds everything (one iptables-save) and re-applies it when not (rules
+ * flushed by someone else, a re-created cluster network).
  */
 import type { KubeObject } from '../../api/types.ts';
 import type { Client } from '../../client/client.ts';
@@ -59,6 +60,8 @@ export class ServiceProxy {
   private written = { nat: [] as string[], filter: [] as string[] };
   private subnet: string | undefined;
   private jumpsFor: string | undefined | null = null;
+  /** The rule text last restored with success (and jumps synced for `jumpsFor`). */
+  private applied: string | undefined;
   private running = false;
   private dirty = false;
   private full = true;
@@ -190,11 +193,20 @@ export class ServiceProxy {
     if (this.iptables) {
       if (full && this.opts.podSubnet) this.subnet = await this.opts.podSubnet().catch(() => this.subnet);
       const rendered = renderRules(this.prefix, entries, this.written);
-      await this.iptables.restore(rendered.text);
-      this.written = { nat: rendered.natChains, filter: rendered.filterChains };
-      if (full || this.jumpsFor !== (this.subnet ?? undefined)) {
-        await this.iptables.syncJumps(this.prefix, jumpRules(this.prefix, this.opts.serviceCIDR, this.subnet));
-        this.jumpsFor = this.subnet;
+      const jumps = jumpRules(this.prefix, this.opts.serviceCIDR, this.subnet);
+      const jumpsDue = full || this.jumpsFor !== (this.subnet ?? undefined);
+      // Nothing new to write (a change that moves no rule, a periodic resync of the same rules):
+      // a resync only checks that the host still holds them, in one process instead of three.
+      const same = rendered.text === this.applied && this.jumpsFor === (this.subnet ?? undefined);
+      if (!same || (full && !(await this.iptables.intact(this.prefix, rendered.text, jumps).catch(() => false)))) {
+        this.applied = undefined;
+        await this.iptables.restore(rendered.text);
+        this.written = { nat: rendered.natChains, filter: rendered.filterChains };
+        if (jumpsDue) {
+          await this.iptables.syncJumps(this.prefix, jumps);
+          this.jumpsFor = this.subnet;
+        }
+        this.applied = rendered.text;
       }
     }
     const errors = await this.hostPorts.sync(entries);

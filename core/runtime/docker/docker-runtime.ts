@@ -18,6 +18,7 @@ import type {
   ImageStatus,
   ImageSummary,
   Labels,
+  StatsOptions,
   LogLine,
   LogOptions,
   NetworkInfo,
@@ -213,8 +214,8 @@ export class DockerRuntime implements ContainerRuntime {
     return execSync(this.engine, containerId, cmd, timeoutMs);
   }
 
-  containerStats(id: string): Promise<ContainerStats> {
-    return this.sampler.stats(id);
+  containerStats(id: string, opts?: StatsOptions): Promise<ContainerStats> {
+    return this.sampler.stats(id, opts);
   }
 
   events(onEvent: (e: RuntimeEvent) => void, filter?: EventFilter): () => void {

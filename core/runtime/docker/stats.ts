@@ -9,7 +9,7 @@
  * (cgroup-stats.ts): the same numbers for a fraction of the cost.
  */
 import type Docker from 'dockerode';
-import type { ContainerStats } from '../runtime.ts';
+import type { ContainerStats, StatsOptions } from '../runtime.ts';
 import { CgroupStats, type CgroupSample } from './cgroup-stats.ts';
 import type { Engine } from './engine.ts';
 
@@ -33,8 +33,8 @@ export class StatsSampler {
     if (opts.cgroupRoot !== false) this.cgroups = new CgroupStats(opts.cgroupRoot);
   }
 
-  async stats(id: string): Promise<ContainerStats> {
-    const fromFiles = await this.fromCgroup(id);
+  async stats(id: string, opts: StatsOptions = {}): Promise<ContainerStats> {
+    const fromFiles = await this.fromCgroup(id, !!opts.usageOnly);
     if (fromFiles) return fromFiles;
     const prev = this.last.get(id);
     let raw = await this.fetch(id);
@@ -67,9 +67,9 @@ export class StatsSampler {
     this.cgroups?.close();
   }
 
-  private async fromCgroup(id: string): Promise<ContainerStats | undefined> {
+  private async fromCgroup(id: string, usageOnly: boolean): Promise<ContainerStats | undefined> {
     if (!this.cgroups) return undefined;
-    let cur = await this.cgroups.read(id);
+    let cur = await this.cgroups.read(id, usageOnly);
     if (!cur) return undefined;
     const prev = this.last.get(id);
     const window = prev ? cur.readNs - prev.readNs : 0n;
@@ -78,7 +78,7 @@ export class StatsSampler {
     else {
       await new Promise((r) => setTimeout(r, SECOND_SAMPLE_AFTER_MS));
       base = { readNs: cur.readNs, cpuTotal: cur.cpuTotalNs };
-      const next = await this.cgroups.read(id);
+      const next = await this.cgroups.read(id, usageOnly);
       if (!next) return undefined;
       cur = next;
     }

@@ -152,6 +152,12 @@ describe('stats', () => {
     expect(second.cpuUsageCoreNanoSeconds).toBeGreaterThan(first.cpuUsageCoreNanoSeconds);
     const sb = await rt.containerStats(sandbox);
     expect(sb.network).toBeDefined();
+    // usageOnly (the agent's usage sampler): CPU and memory, no network counters or pids.
+    const lean = await rt.containerStats(sandbox, { usageOnly: true });
+    expect(lean.network).toBeUndefined();
+    expect(lean.pids).toBeUndefined();
+    expect(lean.memoryUsageBytes).toBeGreaterThan(0);
+    expect((await rt.containerStats(id, { usageOnly: true })).cpuNanoCores).toBeGreaterThan(300_000_000);
     // On this machine the figures come from the cgroup files (cgroup-stats.ts); they agree with
     // what the engine's own stats say.
     const { CgroupStats, heldCgroupFiles } = await import('../../../core/runtime/docker/cgroup-stats.ts');
