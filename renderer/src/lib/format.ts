@@ -52,9 +52,12 @@ export function percent(used: number, total: number): number {
   return total > 0 ? Math.min(100, (used / total) * 100) : 0;
 }
 
+// One formatter: toLocaleTimeString with options builds a new one on every call (chart ticks
+// format several times a redraw).
+const TIME = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+
 export function time(ms: number): string {
-  const d = new Date(ms);
-  return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return TIME.format(ms);
 }
 
 export function dateTime(ts: string | undefined): string {
