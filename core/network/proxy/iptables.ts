@@ -99,11 +99,10 @@ export class HostIptables implements IptablesRunner {
     for (const line of stdout.split('\n')) {
       if (line.startsWith('*')) table = line.slice(1).trim();
       if ((table !== 'nat' && table !== 'filter') || !line.startsWith('-A ')) continue;
-      const parts = line.trim().split(/\s+/);
-      const args = parts.slice(2).map((a) => a.replace(/^"(.*)"$/, '$1'));
+      const { chain, args } = listedRule(line);
       if (!args.includes(tag)) continue;
       // A tagged rule that is not wanted (syncJumps removes it), or a wanted one found.
-      if (!matchesAny(table, parts[1]!, args, jumps)) return false;
+      if (!matchesAny(table, chain, args, jumps)) return false;
       found++;
     }
     return found === jumps.length;
@@ -145,10 +144,8 @@ export class HostIptables implements IptablesRunner {
     const out = new Map<string, string[][]>();
     for (const l of stdout.split('\n')) {
       if (!l.startsWith('-A ')) continue;
-      const parts = l.trim().split(/\s+/);
-      const args = parts.slice(2).map((a) => a.replace(/^"(.*)"$/, '$1'));
+      const { chain, args } = listedRule(l);
       if (!args.includes(tag)) continue;
-      const chain = parts[1]!;
       out.set(chain, [...(out.get(chain) ?? []), args]);
     }
     return out;
@@ -157,14 +154,22 @@ export class HostIptables implements IptablesRunner {
   /** The rules of a built-in chain carrying our tag, as argument lists (`-S` output minus `-A CHAIN`). */
   private async taggedRules(table: Table, chain: string, tag: string): Promise<string[][]> {
     const { stdout } = await run(this.bin.iptables, ['-t', table, '-S', chain]);
-    // Our rules hold no spaces inside an argument; `-S` quotes the comment.
     return stdout
       .split('\n')
       .filter((l) => l.startsWith(`-A ${chain} `))
-      .map((l) => l.trim().split(/\s+/).slice(2).map((a) => a.replace(/^"(.*)"$/, '$1')))
+      .map((l) => listedRule(l).args)
       .filter((args) => (tag.endsWith(':') ? args.some((a) => a.startsWith(tag)) : args.includes(tag)));
   }
 
+}
+
+/**
+ * A rule line of `-S` or iptables-save (`-A CHAIN args…`): its chain and arguments. Our rules
+ * hold no spaces inside an argument; the comment comes quoted.
+ */
+function listedRule(line: string): { chain: string; args: string[] } {
+  const parts = line.trim().split(/\s+/);
+  return { chain: parts[1]!, args: parts.slice(2).map((a) => a.replace(/^"(.*)"$/, '$1')) };
 }
 
 /**

@@ -194,10 +194,11 @@ export class ServiceProxy {
       if (full && this.opts.podSubnet) this.subnet = await this.opts.podSubnet().catch(() => this.subnet);
       const rendered = renderRules(this.prefix, entries, this.written);
       const jumps = jumpRules(this.prefix, this.opts.serviceCIDR, this.subnet);
-      const jumpsDue = full || this.jumpsFor !== (this.subnet ?? undefined);
+      const jumpsCurrent = this.jumpsFor === (this.subnet ?? undefined);
+      const jumpsDue = full || !jumpsCurrent;
       // Nothing new to write (a change that moves no rule, a periodic resync of the same rules):
       // a resync only checks that the host still holds them, in one process instead of three.
-      const same = rendered.text === this.applied && this.jumpsFor === (this.subnet ?? undefined);
+      const same = rendered.text === this.applied && jumpsCurrent;
       if (!same || (full && !(await this.iptables.intact(this.prefix, rendered.text, jumps).catch(() => false)))) {
         this.applied = undefined;
         await this.iptables.restore(rendered.text);
