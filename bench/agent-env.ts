@@ -14,6 +14,7 @@ import { DockerRuntime } from '../core/runtime/docker/docker-runtime.ts';
 import { LABEL } from '../core/runtime/runtime.ts';
 import { ApiServer } from '../core/server/api-server.ts';
 import { openStore, type Store } from '../core/store/index.ts';
+import { removeLabelled } from '../test/docker-cleanup.ts';
 
 process.env.WHEELHOUSE_LOG ??= 'warn';
 
@@ -85,10 +86,7 @@ export async function removeByLabel(cluster: string, extra: string[] = []): Prom
   const list = await docker.listContainers({ all: true, filters: { label } });
   await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => {})));
   if (extra.length) return;
-  const vols = (await docker.listVolumes({ filters: { label } })).Volumes ?? [];
-  await Promise.all(vols.map((v) => docker.getVolume(v.Name).remove().catch(() => {})));
-  const nets = await docker.listNetworks({ filters: { label } });
-  await Promise.all(nets.map((n) => docker.getNetwork(n.Id).remove().catch(() => {})));
+  await removeLabelled(docker, cluster);
 }
 
 export function quantile(xs: number[], q: number): number {

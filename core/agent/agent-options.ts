@@ -21,6 +21,7 @@ export function resolveOptions(opts: NodeAgentOptions): AgentSettings {
     nodeStatusUpdateIntervalMs: opts.nodeStatusUpdateIntervalMs ?? 10_000,
     nodeStatusReportIntervalMs: opts.nodeStatusReportIntervalMs ?? 5 * 60_000,
     resyncIntervalMs: opts.resyncIntervalMs ?? 10_000,
+    resyncIdleIntervalMs: Math.max(opts.resyncIdleIntervalMs ?? 6 * (opts.resyncIntervalMs ?? 10_000), opts.resyncIntervalMs ?? 10_000),
     fullResyncIntervalMs: opts.fullResyncIntervalMs ?? 5 * 60_000,
     secretsOnTmpfs: opts.secretsOnTmpfs ?? shmUsable(),
     clusterDNS: opts.clusterDNS ?? [],

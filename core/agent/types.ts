@@ -54,9 +54,13 @@ export interface NodeAgentOptions {
   /**
    * Safety net for missed engine events, the kubelet's PLEG relist: every this often the node's
    * sandboxes and containers are listed (two requests) and only pods whose containers changed
-   * since their last sync are synced. Default 10 000 ms.
+   * since their last sync are synced. Default 10 000 ms. While the node is quiet (no engine
+   * event, pod change or sync for a whole period) the period doubles up to
+   * `resyncIdleIntervalMs`; any activity brings it back to this.
    */
   resyncIntervalMs?: number;
+  /** The longest relist period of a quiet node; default 6 × resyncIntervalMs (60 s). */
+  resyncIdleIntervalMs?: number;
   /** A full sync of every pod, whatever the relist says; default 5 minutes. */
   fullResyncIntervalMs?: number;
   /** Usage sampling (false: off). */
@@ -80,6 +84,7 @@ export interface ResolvedOptions {
   nodeStatusUpdateIntervalMs: number;
   nodeStatusReportIntervalMs: number;
   resyncIntervalMs: number;
+  resyncIdleIntervalMs: number;
   fullResyncIntervalMs: number;
   secretsOnTmpfs: boolean;
   clusterDNS: string[];

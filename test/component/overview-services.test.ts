@@ -140,10 +140,12 @@ describe('Overview', () => {
   });
 
   it('shows CPU and memory used and requested against what the nodes can allocate, following pushed samples', async () => {
+    const subscribed = subscriptions.length;
     const { target } = render(Overview);
     // Used: the nodes' latest usage (1.5 + 0.5 cores, 2 + 1 GiB). Requested: pods bound to a node
     // and not finished (500m + 250m + 100m, 256 + 256 MiB). Allocatable: 4 + 2 cores, 8 + 4 GiB.
     await until('the CPU meter', () => meterText(target, 'CPU') === '2 used · 850m requested / 6');
+    expect(subscriptions.length - subscribed, 'one metrics subscription serves the meters and the charts').toBe(1);
     expect(meterText(target, 'Memory')).toBe('3.0 GiB used · 512 MiB requested / 12.0 GiB');
     expect(meter(target, 'CPU').getAttribute('aria-valuenow')).toBe('2');
     expect(meter(target, 'CPU').getAttribute('aria-valuemax')).toBe('6');

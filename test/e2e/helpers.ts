@@ -15,7 +15,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { KubeObject } from '../../core/api/types.ts';
 import { startCluster, type Cluster, type ClusterConfig } from '../../core/cluster.ts';
 import { DEFAULT_STATIC_DIR, serveBrowserMode, type BrowserMode } from '../../core/desktop/serve-browser.ts';
-import { LABEL } from '../../core/runtime/runtime.ts';
+import { removeLabelled } from '../docker-cleanup.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -88,13 +88,7 @@ export async function requirePrerequisites(): Promise<void> {
 }
 
 export async function cleanupDocker(cluster: string): Promise<void> {
-  const label = [`${LABEL.cluster}=${cluster}`];
-  const containers = await docker.listContainers({ all: true, filters: { label } });
-  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => {})));
-  const volumes = (await docker.listVolumes({ filters: { label } })).Volumes ?? [];
-  await Promise.all(volumes.map((v) => docker.getVolume(v.Name).remove().catch(() => {})));
-  const networks = await docker.listNetworks({ filters: { label } });
-  await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(() => {})));
+  await removeLabelled(docker, cluster);
 }
 
 export async function startE2E(prefix: string, cfg: Partial<ClusterConfig> = {}, opts: { host?: Parameters<typeof serveBrowserMode>[1] extends infer O ? (O extends { host?: infer H } ? H : never) : never } = {}): Promise<E2E> {

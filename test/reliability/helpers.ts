@@ -13,6 +13,7 @@ import { HttpClient } from '../../core/client/http-client.ts';
 import { HostIptables } from '../../core/network/proxy/iptables.ts';
 import { chainPrefix } from '../../core/network/proxy/iptables-rules.ts';
 import { LABEL } from '../../core/runtime/runtime.ts';
+import { removeLabelled } from '../docker-cleanup.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const BUSYBOX = `wheelhouse-test/busybox:${process.env.TEST_IMAGE_VERSION ?? '1'}`;
@@ -51,12 +52,7 @@ export function newRun(prefix: string): Run {
     },
     async cleanup() {
       for (const p of procs) await p.kill().catch(() => {});
-      const ids = await docker.listContainers({ all: true, filters: { label: [`${LABEL.cluster}=${name}`] } });
-      await Promise.all(ids.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => {})));
-      const vols = (await docker.listVolumes({ filters: { label: [`${LABEL.cluster}=${name}`] } })).Volumes ?? [];
-      await Promise.all(vols.map((v) => docker.getVolume(v.Name).remove().catch(() => {})));
-      const nets = await docker.listNetworks({ filters: { label: [`${LABEL.cluster}=${name}`] } });
-      await Promise.all(nets.map((n) => docker.getNetwork(n.Id).remove().catch(() => {})));
+      await removeLabelled(docker, name);
       await new HostIptables().removeAll(chainPrefix(`${name}|${dataDir}`)).catch(() => {});
       rmSync(dataDir, { recursive: true, force: true });
       rmSync(join('/dev/shm/wheelhouse', name), { recursive: true, force: true });

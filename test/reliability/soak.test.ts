@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../core/cluster.ts';
 import { LABEL } from '../../core/runtime/runtime.ts';
 import { BUSYBOX, docker, isReady, report, sleep, waitFor } from './helpers.ts';
+import { removeLabelled } from '../docker-cleanup.ts';
 
 const MINUTES = Number(process.env.WHEELHOUSE_SOAK_MINUTES ?? 2);
 const SAMPLE_MS = 5_000;
@@ -25,10 +26,7 @@ const name = `rel-soak-${Date.now().toString(36)}`;
 
 afterAll(async () => {
   await cluster?.stop().catch(() => {});
-  const list = await docker.listContainers({ all: true, filters: { label: [`${LABEL.cluster}=${name}`] } });
-  await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => {})));
-  const nets = await docker.listNetworks({ filters: { label: [`${LABEL.cluster}=${name}`] } });
-  await Promise.all(nets.map((n) => docker.getNetwork(n.Id).remove().catch(() => {})));
+  await removeLabelled(docker, name);
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 

@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import Docker from 'dockerode';
 import { DockerRuntime } from '../../../core/runtime/docker/docker-runtime.ts';
-import { LABEL, type ContainerConfig, type PodSandboxConfig } from '../../../core/runtime/runtime.ts';
+import { type ContainerConfig, type PodSandboxConfig } from '../../../core/runtime/runtime.ts';
+import { removeLabelled } from '../../docker-cleanup.ts';
 
 export const BUSYBOX = `wheelhouse-test/busybox:${process.env.TEST_IMAGE_VERSION ?? '1'}`;
 
@@ -66,15 +67,7 @@ export function containerConfig(over: Partial<ContainerConfig> = {}): ContainerC
 
 /** Removes every container, network and volume labelled with `cluster`. */
 export async function cleanupCluster(cluster: string): Promise<void> {
-  const label = [`${LABEL.cluster}=${cluster}`];
-  const containers = await docker.listContainers({ all: true, filters: { label } });
-  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => {})));
-  const volumes = (await docker.listVolumes({ filters: { label } })).Volumes ?? [];
-  await Promise.all(volumes.map((v) => docker.getVolume(v.Name).remove().catch(() => {})));
-  const networks = await docker.listNetworks({ filters: { label } });
-  await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(() => {})));
-  const images = await docker.listImages({ filters: { label } });
-  await Promise.all(images.map((i) => docker.getImage(i.Id).remove({ force: true }).catch(() => {})));
+  await removeLabelled(docker, cluster, { images: true });
 }
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 10_000, everyMs = 50): Promise<T> {

@@ -69,7 +69,7 @@ describe('node agent: Node, Lease, metrics (fake runtime)', () => {
   });
 
   it('relists the engine periodically: syncs only the pod whose containers changed unseen', async () => {
-    h = await harness({ resyncIntervalMs: 100, fullResyncIntervalMs: 60_000 });
+    h = await harness({ resyncIntervalMs: 100, resyncIdleIntervalMs: 100, fullResyncIntervalMs: 60_000 });
     await h.agent.start();
     for (const n of ['quiet', 'victim']) await h.createPod(n, { containers: [{ name: 'c', image: IMAGE }] });
     await h.waitPod('quiet', running());
@@ -89,8 +89,34 @@ describe('node agent: Node, Lease, metrics (fake runtime)', () => {
     expect(new Set(podLoads().slice(loads0))).toEqual(new Set([victim.metadata.uid]));
   });
 
+  it('relists less often while the node is quiet, and at the short period again once something happens', async () => {
+    h = await harness({ resyncIntervalMs: 100, resyncIdleIntervalMs: 400, fullResyncIntervalMs: 60_000 });
+    await h.agent.start();
+    await h.createPod('quiet', { containers: [{ name: 'c', image: IMAGE }] });
+    await h.createPod('victim', { containers: [{ name: 'c', image: IMAGE }] });
+    await h.waitPod('quiet', running());
+    await h.waitPod('victim', running());
+    const relists = () => h.runtime.calls.filter((c) => c.method === 'listContainers' && !(c.args[0] as any)?.podUid).length;
+    // Quiet: 100 → 200 → 400 ms, then it stays at the longest period.
+    await until('the relist period reaches its idle maximum', () => h.agent.relistIntervalMs === 400, 3000);
+    const n0 = relists();
+    const t0 = Date.now();
+    await new Promise((r) => setTimeout(r, 1300));
+    const quietRelists = relists() - n0;
+    expect(quietRelists, `relists in ${Date.now() - t0} ms of quiet at 400 ms`).toBeGreaterThanOrEqual(2);
+    expect(quietRelists).toBeLessThanOrEqual(4);
+    // Something happens (a pod is added): back to the short period at once.
+    await h.createPod('newcomer', { containers: [{ name: 'c', image: IMAGE }] });
+    await until('the short period again', () => h.agent.relistIntervalMs === 100, 2000);
+    await h.waitPod('newcomer', running());
+    // A missed event on a quiet node is still found, within the longest period.
+    await until('quiet again', () => h.agent.relistIntervalMs === 400, 3000);
+    h.runtime.exitContainer(h.containersOf('victim')[0]!.id, 1, { silent: true });
+    await h.waitPod('victim', (p) => p.status.containerStatuses[0].restartCount === 1 && p.status.containerStatuses[0].state.running, 'restart after a missed die event', 2000);
+  });
+
   it('full resync: every pod is synced once fullResyncIntervalMs has passed', async () => {
-    h = await harness({ resyncIntervalMs: 100, fullResyncIntervalMs: 300 });
+    h = await harness({ resyncIntervalMs: 100, resyncIdleIntervalMs: 100, fullResyncIntervalMs: 300 });
     await h.agent.start();
     await h.createPod('quiet', { containers: [{ name: 'c', image: IMAGE }] });
     await h.waitPod('quiet', running());

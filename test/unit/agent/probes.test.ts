@@ -59,7 +59,11 @@ describe('probe runners', () => {
 
     const servers: Array<ReturnType<typeof createNetServer>> = [];
     const raw = (answer: (s: import('node:net').Socket) => void) => {
-      const server = createNetServer(answer);
+      // Probes reset their connections when done: the server sees ECONNRESET, as busybox httpd would.
+      const server = createNetServer((s) => {
+        s.on('error', () => {});
+        answer(s);
+      });
       servers.push(server);
       return listen(server);
     };
@@ -86,12 +90,36 @@ describe('probe runners', () => {
   });
 
   it('tcpSocket', async () => {
-    const srv = createNetServer((s) => s.end());
+    const srv = createNetServer((s) => s.on('error', () => {}).end());
     const port = await listen(srv);
     const t = { runtime: rt, containerId: 'x', container: c, podIP: '127.0.0.1' };
     expect((await runProbe({ tcpSocket: { port } }, t)).result).toBe('success');
     srv.close();
     expect(await runProbe({ tcpSocket: { port } }, t)).toEqual({ result: 'failure', output: `dial tcp 127.0.0.1:${port}: connect: connection refused` });
+  });
+
+  it('closes its connections with a reset (no TIME-WAIT left behind), as the kubelet does', async () => {
+    // How each connection ended, seen from the server: a reset is ECONNRESET, an orderly close 'end'.
+    const ends: string[] = [];
+    const watch = (s: import('node:net').Socket) => {
+      s.on('error', (e: NodeJS.ErrnoException) => ends.push(e.code ?? 'error'));
+      s.on('end', () => ends.push('end'));
+      s.resume();
+    };
+    const tcp = createNetServer((s) => watch(s));
+    const http = createNetServer((s) => {
+      watch(s);
+      s.once('data', () => s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+    });
+    const t = { runtime: rt, containerId: 'x', container: c, podIP: '127.0.0.1' };
+    const tcpPort = await listen(tcp);
+    const httpPort = await listen(http);
+    expect((await runProbe({ tcpSocket: { port: tcpPort } }, t)).result).toBe('success');
+    expect((await runProbe({ httpGet: { port: httpPort, path: '/' } }, t)).result).toBe('success');
+    await until('both connections ended', () => ends.length >= 2);
+    expect(ends).toEqual(['ECONNRESET', 'ECONNRESET']);
+    tcp.close();
+    http.close();
   });
 
   it('grpc health check over http2 with hand-encoded protobuf', async () => {
