@@ -84,11 +84,14 @@ async function main(): Promise<void> {
       if (Date.now() > deadline) throw new Error(`${PODS} pods not ready in 5 minutes`);
     }
     let task = async () => 0;
+    /** UI updates applied (watch batches): an idle cluster should push none. */
+    let batches = async () => 0;
     let startRendererProfile = async () => {};
     let stopRendererProfile = async () => {};
     if (WITH_UI) {
       const page = await browser.newPage();
       await page.goto(`${uiUrl}#/overview`);
+      batches = () => page.evaluate(() => (globalThis as { __wheelhouse?: { counters: { batches: number } } }).__wheelhouse?.counters.batches ?? 0);
       const cdp = await page.context().newCDPSession(page);
       await cdp.send('Performance.enable');
       task = async () => ((await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0) as number;
@@ -101,6 +104,7 @@ async function main(): Promise<void> {
     }
     await sleep(SETTLE_S * 1000);
     const r0 = await task();
+    const b0 = await batches();
     await startRendererProfile();
     const c0 = cpuTimes(app.child.pid!);
     const t0 = performance.now();
@@ -110,6 +114,7 @@ async function main(): Promise<void> {
     const part = (k: keyof typeof c0) => round(((c1[k] - c0[k]) / wall) * 100, 2);
     const cpu = c1.user + c1.sys + c1.children - (c0.user + c0.sys + c0.children);
     const renderer = (await task()) - r0;
+    const uiBatches = (await batches()) - b0;
     await stopRendererProfile();
     const mainPct = (cpu / wall) * 100;
     const rendererPct = (renderer / wall) * 100;
@@ -122,6 +127,7 @@ async function main(): Promise<void> {
       main_sys_pct: part('sys'),
       children_pct: part('children'),
       renderer_pct: round(rendererPct, 2),
+      ui_watch_batches: uiBatches,
       pods: PODS,
       probe: PROBE,
       ui: WITH_UI,
