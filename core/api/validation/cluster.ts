@@ -61,7 +61,7 @@ export const HIGHEST_USER_PRIORITY = 1000000000;
 
 export function validatePriorityClass(pc: KubeObject): Errs {
   const errs: Errs = [];
-  const name = pc.metadata?.name ?? '';
+  const name = typeof pc.metadata?.name === 'string' ? pc.metadata.name : '';
   const value = pc.value ?? 0;
   if (!isInt(value) || value < -2147483648 || value > 2147483647) errs.push(Inv('value', value, 'must be a 32-bit integer'));
   if (name.startsWith('system-')) {

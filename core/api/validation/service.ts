@@ -52,7 +52,8 @@ export function validateService(svc: KubeObject): Errs {
     errs.push(...oneOf(`${pp}.protocol`, p.protocol, PROTOCOLS));
     if (has(p.targetPort)) errs.push(...portNumOrName(p.targetPort, `${pp}.targetPort`));
     if (filled(p.appProtocol)) for (const m of isQualifiedName(p.appProtocol)) errs.push(Inv(`${pp}.appProtocol`, p.appProtocol, m));
-    const key = `${p.port}/${p.protocol ?? 'TCP'}`;
+    // JSON, not a template: a port can be any JSON value, `{"toString": 1}` included.
+    const key = JSON.stringify([p.port, p.protocol ?? 'TCP']);
     if (portKeys.has(key)) errs.push(Dup(pp, { port: p.port, protocol: p.protocol ?? 'TCP' }));
     portKeys.add(key);
     if (has(p.nodePort) && p.nodePort !== 0) {

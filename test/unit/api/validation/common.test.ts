@@ -144,6 +144,34 @@ describe('all problems at once, and the error the API returns', () => {
 });
 
 describe('robustness', () => {
+  it('never throws on objects whose keys are Object.prototype names (valid JSON: {"toString": 1})', async () => {
+    const { KINDS, apiVersionOf } = await import('../../../../core/api/kinds.ts');
+    const { applyDefaults } = await import('../../../../core/api/defaults.ts');
+    // fast-check's junk found these now and then: a template string or a method call on such a value.
+    const evil = () => JSON.parse('{"toString": 1, "valueOf": 2, "startsWith": 3, "constructor": 4}');
+    const bodies = [
+      { metadata: { name: evil(), labels: { a: evil() }, annotations: evil() } },
+      { metadata: { name: 'x', labels: evil() }, spec: { selector: evil() } },
+      { spec: evil() }, { data: evil() }, { rules: [evil()] }, { value: evil() },
+      { spec: { template: { spec: { containers: [evil(), { name: evil(), image: evil(), ports: [evil()] }], volumes: [evil()] } }, selector: evil(), ports: [evil()] } },
+      { spec: { template: { spec: { containers: [{ name: 'a', image: 'b', env: [evil()], resources: { limits: { cpu: evil() } } }] } }, selector: { matchLabels: evil() }, ports: [{ port: evil(), targetPort: evil(), protocol: evil() }] } },
+    ];
+    const thrown: string[] = [];
+    for (const info of KINDS) {
+      for (const b of bodies) {
+        const o = { apiVersion: apiVersionOf(info), kind: info.kind, metadata: { name: 'x' }, ...b } as any;
+        try {
+          const d = applyDefaults(o);
+          validateObject(o);
+          validateUpdate(d, o);
+        } catch (e) {
+          thrown.push(`${info.kind} ${JSON.stringify(b).slice(0, 100)}: ${(e as Error).message}`);
+        }
+      }
+    }
+    expect(thrown).toEqual([]);
+  });
+
   it('property: never throws on junk of any shape, for every served kind', async () => {
     const { KINDS, apiVersionOf } = await import('../../../../core/api/kinds.ts');
     const { applyDefaults } = await import('../../../../core/api/defaults.ts');
