@@ -20,9 +20,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { HostIptables } from '../core/network/proxy/iptables.ts';
-import { chainPrefix } from '../core/network/proxy/iptables-rules.ts';
-import { startServe } from '../test/reliability/helpers.ts';
+import { removeServeRules, startServe } from '../test/reliability/helpers.ts';
 import { IMAGE, print, removeByLabel, round, sleep } from './agent-env.ts';
 
 const PODS = Number(process.env.WHEELHOUSE_BENCH_IDLE_PODS ?? 100);
@@ -35,7 +33,7 @@ const MEASURE_S = Number(process.env.WHEELHOUSE_BENCH_IDLE_SECONDS ?? 120);
 const SETTLE_S = Number(process.env.WHEELHOUSE_BENCH_IDLE_SETTLE ?? 120);
 /** `0`: no UI open (the core alone); renderer_pct is then 0. */
 const WITH_UI = process.env.WHEELHOUSE_BENCH_IDLE_UI !== '0';
-/** A file to write a V8 CPU profile of the renderer over the measured minute into (it adds its own cost). */
+/** A file to write a V8 CPU profile of the renderer over the measured time into (it adds its own cost). */
 const RENDERER_PROFILE = process.env.WHEELHOUSE_BENCH_RENDERER_PROFILE;
 /**
  * The pods' readiness probe, every 10 s: `http` (default, the common case: busybox httpd in the
@@ -141,8 +139,7 @@ async function main(): Promise<void> {
     await app.stop().catch(() => {});
     if (process.env.WHEELHOUSE_BENCH_APP_LOG) writeFileSync(process.env.WHEELHOUSE_BENCH_APP_LOG, app.output());
     await removeByLabel(name);
-    // serve leaves its service rules in place when it stops (as kube-proxy does); the bench's go.
-    await new HostIptables().removeAll(chainPrefix(`${name}|${dataDir}`)).catch(() => {});
+    await removeServeRules(name, dataDir);
     await rm(dataDir, { recursive: true, force: true });
   }
 }

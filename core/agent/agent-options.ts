@@ -14,14 +14,15 @@ export interface AgentSettings {
 export function resolveOptions(opts: NodeAgentOptions): AgentSettings {
   const capacity = canonical({ cpu: String(availableParallelism()), memory: `${Math.floor(totalmem() / 1024)}Ki`, pods: '110', ...(opts.capacity ?? {}) });
   const allocatable = canonical({ ...capacity, ...(opts.allocatable ?? {}) });
+  const resync = opts.resyncIntervalMs ?? 10_000;
   const resolved: ResolvedOptions = {
     hostPortIP: opts.hostPortIP ?? '127.0.0.1',
     leaseDurationSeconds: opts.leaseDurationSeconds ?? 40,
     leaseRenewIntervalMs: opts.leaseRenewIntervalMs ?? 10_000,
     nodeStatusUpdateIntervalMs: opts.nodeStatusUpdateIntervalMs ?? 10_000,
     nodeStatusReportIntervalMs: opts.nodeStatusReportIntervalMs ?? 5 * 60_000,
-    resyncIntervalMs: opts.resyncIntervalMs ?? 10_000,
-    resyncIdleIntervalMs: Math.max(opts.resyncIdleIntervalMs ?? 6 * (opts.resyncIntervalMs ?? 10_000), opts.resyncIntervalMs ?? 10_000),
+    resyncIntervalMs: resync,
+    resyncIdleIntervalMs: Math.max(opts.resyncIdleIntervalMs ?? 6 * resync, resync),
     fullResyncIntervalMs: opts.fullResyncIntervalMs ?? 5 * 60_000,
     secretsOnTmpfs: opts.secretsOnTmpfs ?? shmUsable(),
     clusterDNS: opts.clusterDNS ?? [],

@@ -316,10 +316,12 @@ export class NodeAgent {
     this.relistDue = Date.now() + ms;
     this.relistTimer = setTimeout(() => {
       const since = this.relistDue - ms;
+      // Before the relist: the periodic full syncs it may start are not activity.
+      const syncing = !this.workers.isIdle();
       void this.relist().finally(() => {
         if (!this.running || this.relistDue > Date.now()) return;
         const { resyncIntervalMs, resyncIdleIntervalMs } = this.ctx.opts;
-        const quiet = this.activeAt <= since && this.workers.isIdle();
+        const quiet = this.activeAt <= since && !syncing;
         this.scheduleRelist(quiet ? Math.min(this.relistEvery * 2, resyncIdleIntervalMs) : resyncIntervalMs);
       });
     }, ms);

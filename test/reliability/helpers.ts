@@ -53,7 +53,7 @@ export function newRun(prefix: string): Run {
     async cleanup() {
       for (const p of procs) await p.kill().catch(() => {});
       await removeLabelled(docker, name);
-      await new HostIptables().removeAll(chainPrefix(`${name}|${dataDir}`)).catch(() => {});
+      await removeServeRules(name, dataDir);
       rmSync(dataDir, { recursive: true, force: true });
       rmSync(join('/dev/shm/wheelhouse', name), { recursive: true, force: true });
     },
@@ -81,6 +81,14 @@ export function cliBundle(): string {
     execFileSync('bash', [join(ROOT, 'scripts', 'build-cli.sh')], { cwd: ROOT, stdio: 'inherit' });
   }
   return bundle;
+}
+
+/**
+ * Removes the service rules of a `wheelhouse serve` run: serve leaves them in place when it stops
+ * (pods keep reaching each other, as with kube-proxy), so a test or bench that is done removes them.
+ */
+export function removeServeRules(name: string, dataDir: string): Promise<void> {
+  return new HostIptables().removeAll(chainPrefix(`${name}|${dataDir}`)).catch(() => {});
 }
 
 /** Starts `wheelhouse serve` and resolves once it has printed its kubeconfig (the API answers then). */
