@@ -149,6 +149,11 @@ export class MetricsCollector {
     return { usage: this.node.last() ?? { timestamp: Date.now(), cpuNanoCores: 0, memoryWorkingSetBytes: 0 }, history: this.node.toArray(), windowMs: this.windowMs };
   }
 
+  /** When the newest sample was taken (ms since the epoch), 0 before the first. */
+  lastSampleAt(): number {
+    return this.node.last()?.timestamp ?? 0;
+  }
+
   forget(uid: string): void {
     this.pods.delete(uid);
   }

@@ -47,7 +47,7 @@ export function sumSeries(series: UsagePoint[][], intervalMs: number): UsagePoin
 /** The freshest sampling time of any local agent (a new value means new samples exist). */
 function lastSampleTime(s: DesktopSession): number {
   let t = 0;
-  for (const a of agentsOf(s)) t = Math.max(t, a.metrics.nodeUsage().history.at(-1)?.timestamp ?? 0);
+  for (const a of s.cluster.agents.values()) t = Math.max(t, a.metrics.lastSampleAt());
   return t;
 }
 

@@ -132,6 +132,7 @@ describe('node agent: Node, Lease, metrics (fake runtime)', () => {
     await h.createPod('busy', { containers: [{ name: 'a', image: IMAGE }, { name: 'b', image: IMAGE }] });
     await h.waitPod('busy', (p) => p.status?.containerStatuses?.every((c: any) => c.state.running));
     for (const c of h.containersOf('busy')) h.runtime.setStats(c.id, { cpuNanoCores: 250_000_000, memoryWorkingSetBytes: 10_000_000 });
+    expect(h.agent.metrics.lastSampleAt()).toBe(0);
     await h.agent.metrics.sample();
     await h.agent.metrics.sample();
     const u = h.agent.metrics.podUsage('default', 'busy')!;
@@ -139,6 +140,8 @@ describe('node agent: Node, Lease, metrics (fake runtime)', () => {
     expect(u.containers.map((c) => c.name).sort()).toEqual(['a', 'b']);
     expect(u.history).toHaveLength(2);
     expect(h.agent.metrics.nodeUsage().usage.cpuNanoCores).toBe(500_000_000);
+    // What the UI's metrics push checks each second for news: the newest sample's time.
+    expect(h.agent.metrics.lastSampleAt()).toBe(u.history.at(-1)!.timestamp);
     expect(h.runtime.calls.filter((c) => c.method === 'containerStats')).toHaveLength(4);
   });
 
