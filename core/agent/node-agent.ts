@@ -293,6 +293,9 @@ export class NodeAgent {
   /** A pod sync asked for by something that happened (not the relist's periodic full sync). */
   private enqueue(uid: string, delayMs?: number): void {
     this.activeAt = Date.now();
+    // Something happened: that sync asks the engine, whatever the relist saw before.
+    const state = this.pods.states.get(uid);
+    if (state) state.runtimeCurrent = false;
     this.workers.enqueue(uid, delayMs);
     // Back from a quiet spell: the safety net runs at its short period again.
     if (this.relistTimer && this.relistDue - this.activeAt > this.ctx.opts.resyncIntervalMs) this.scheduleRelist(this.ctx.opts.resyncIntervalMs);
@@ -326,6 +329,11 @@ export class NodeAgent {
       });
     }, ms);
     this.relistTimer.unref?.();
+  }
+
+  /** When the pod's last sync finished, ms since the epoch (tests). */
+  syncedAt(namespace: string, name: string): number | undefined {
+    return this.pods.find(namespace, name)?.syncedAt;
   }
 
   /** The relist's current period (tests). */
@@ -367,7 +375,11 @@ export class NodeAgent {
         const now = runtimeFingerprint(r?.s ?? [], r?.c ?? []);
         // A change the engine's events did not report is activity; the periodic full sync is not.
         if (state.fingerprint !== now) this.enqueue(uid);
-        else if ((state.syncedAt ?? 0) <= stale) this.workers.enqueue(uid);
+        else if ((state.syncedAt ?? 0) <= stale) {
+          // Nothing new in the engine: the sync can start from what the last one saw.
+          state.runtimeCurrent = true;
+          this.workers.enqueue(uid);
+        }
       }
     } catch (err) {
       log.debug('relist failed; syncing every pod', { node: this.nodeName, error: errorMessage(err) });

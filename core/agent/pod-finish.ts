@@ -41,6 +41,7 @@ export async function finishSync(
   const { ctx } = d;
   const pod = state.pod;
   state.fingerprint = runtimeFingerprint(pr.sandboxes, pr.containers);
+  state.runtime = pr;
   state.syncedAt = Date.now();
   await readTerminationMessages(d, state, pr);
   const imageIds = new Map<string, string>();

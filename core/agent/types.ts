@@ -6,6 +6,7 @@ import type { Client } from '../client/client.ts';
 import type { EventRecorder } from '../client/event-recorder.ts';
 import type { ContainerRuntime } from '../runtime/runtime.ts';
 import type { BackoffOptions } from './backoff.ts';
+import type { PodRuntime } from './pod-runtime.ts';
 import type { Pod } from './util.ts';
 
 export interface MetricsOptions {
@@ -146,6 +147,13 @@ export interface PodState {
   fresh: boolean;
   /** Its sandboxes and containers (id and state) as the last sync left them: see runtimeFingerprint. */
   fingerprint?: string;
+  /** What the engine held for it as the last sync left it (the kubelet's pod cache). */
+  runtime?: PodRuntime;
+  /**
+   * The next sync may start from `runtime` instead of asking the engine: the relist found the
+   * engine unchanged for the pod, and nothing has asked for a sync since (see NodeAgent.enqueue).
+   */
+  runtimeCurrent?: boolean;
   /** When its last sync finished (ms since the epoch). */
   syncedAt?: number;
 }

@@ -115,15 +115,29 @@ describe('node agent: Node, Lease, metrics (fake runtime)', () => {
     await h.waitPod('victim', (p) => p.status.containerStatuses[0].restartCount === 1 && p.status.containerStatuses[0].state.running, 'restart after a missed die event', 2000);
   });
 
-  it('full resync: every pod is synced once fullResyncIntervalMs has passed', async () => {
+  it('full resync: every pod is synced once fullResyncIntervalMs has passed, from what the relist saw', async () => {
     h = await harness({ resyncIntervalMs: 100, resyncIdleIntervalMs: 100, fullResyncIntervalMs: 300 });
     await h.agent.start();
     await h.createPod('quiet', { containers: [{ name: 'c', image: IMAGE }] });
     await h.waitPod('quiet', running());
-    const loads = () => h.runtime.calls.filter((c) => c.method === 'listContainers' && (c.args[0] as any)?.podUid).length;
-    const n0 = loads();
+    const uid = (await h.pod('quiet')).metadata.uid;
+    const id = h.containersOf('quiet')[0]!.id;
+    // Engine lookups for the pod: its own listing, or an inspect of its container.
+    const lookups = () => h.runtime.calls.filter((c) => (c.method === 'listContainers' && (c.args[0] as any)?.podUid === uid) || (c.method === 'containerStatus' && c.args[0] === id)).length;
+    const n0 = lookups();
+    const synced0 = h.agent.syncedAt('default', 'quiet')!;
     await new Promise((r) => setTimeout(r, 1000));
-    expect(loads() - n0).toBeGreaterThanOrEqual(2);
+    const synced1 = h.agent.syncedAt('default', 'quiet')!;
+    expect(synced1 - synced0, 'synced again within 1 s at a 300 ms full resync').toBeGreaterThanOrEqual(300);
+    // The engine holds nothing new for the pod: its syncs start from the last one's view.
+    expect(lookups() - n0).toBe(0);
+    const p = await h.pod('quiet');
+    expect(p.status.phase).toBe('Running');
+    expect(p.status.containerStatuses[0]).toMatchObject({ ready: true, restartCount: 0 });
+    // An event between relists is looked at afresh: the container's exit is seen and it restarts.
+    h.runtime.exitContainer(id, 1);
+    await h.waitPod('quiet', (q) => q.status.containerStatuses[0].restartCount === 1 && q.status.containerStatuses[0].state.running, 'restart after a die event', 3000);
+    expect(lookups() - n0).toBeGreaterThan(0);
   });
 
   it('samples usage per container, pod and node', async () => {
